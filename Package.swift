@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+// Loligo: a storage benchmark and messenger performance toolkit. Modules follow the layers of
+// DESIGN.md: C shims, core, wire, messenger, model (placement, messages), services, tools.
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+  .product(name: "NIOCore", package: "swift-nio"),
+  .product(name: "NIOPosix", package: "swift-nio"),
+]
+let argumentParser: Target.Dependency = .product(
+  name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+  name: "Loligo",
+  products: [
+    .executable(name: "perf-msgr-server", targets: ["perf-msgr-server"]),
+    .executable(name: "perf-msgr-client", targets: ["perf-msgr-client"]),
+    .executable(name: "loligo", targets: ["loligo"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+  ],
+  targets: [
+    // C shims: rdtsc, clocks, CRC32C through ISA-L.
+    .target(
+      name: "CLoligoSys",
+      linkerSettings: [.linkedLibrary("isal")]
+    ),
+
+    // core: Cycles, CRC32C, versioned encoding, config, errors.
+    .target(
+      name: "LoligoCore",
+      dependencies: [
+        "CLoligoSys", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "TOMLKit", package: "TOMLKit"),
+      ]
+    ),
+
+    // wire: msgr2.1 frames, handshake payloads, entity names and addresses.
+    .target(name: "LoligoWire", dependencies: ["LoligoCore"]),
+
+    // messenger: Messenger, Connection, sessions, policies, transports.
+    .target(
+      name: "LoligoMessenger",
+      dependencies: ["LoligoCore", "LoligoWire", .product(name: "Atomics", package: "swift-atomics")]
+        + nio
+    ),
+
+    // model: CRUSH, OSD map, pools, PG mapping.
+    .target(name: "LoligoPlacement", dependencies: ["LoligoCore"]),
+
+    // model: typed messages (OSD op and reply, ...).
+    .target(name: "LoligoMessages", dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger"]),
+
+    // results, histograms, machine description shared by every benchmark tool.
+    .target(
+      name: "LoligoBench",
+      dependencies: ["LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
+    ),
+
+    // tools
+    .executableTarget(
+      name: "perf-msgr-server",
+      dependencies: ["LoligoCore", "LoligoMessenger", "LoligoMessages", "LoligoBench", argumentParser]
+    ),
+    .executableTarget(
+      name: "perf-msgr-client",
+      dependencies: ["LoligoCore", "LoligoMessenger", "LoligoMessages", "LoligoBench", argumentParser]
+    ),
+    .executableTarget(
+      name: "loligo",
+      dependencies: ["LoligoCore", "LoligoPlacement", "LoligoBench", argumentParser]
+    ),
+
+    .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
+    .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
+    .testTarget(
+      name: "LoligoMessengerTests",
+      dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages"] + nio
+    ),
+    .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
+    .testTarget(name: "ToolTests", dependencies: ["LoligoCore"]),
+  ]
+)

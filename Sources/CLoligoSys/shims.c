@@ -1,0 +1,21 @@
+#include "CLoligoSys.h"
+#include <isa-l/crc.h>
+
+uint32_t loligo_crc32c(uint32_t seed, const void *data, size_t length) {
+    // crc32_iscsi takes an int length; feed larger inputs in pieces.
+    const unsigned char *p = (const unsigned char *)data;
+    uint32_t crc = seed;
+    while (length > 0) {
+        size_t piece = length > (1u << 30) ? (1u << 30) : length;
+        crc = crc32_iscsi((unsigned char *)p, (int)piece, crc);
+        p += piece;
+        length -= piece;
+    }
+    return crc;
+}
+
+uint64_t loligo_process_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}

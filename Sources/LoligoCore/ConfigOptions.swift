@@ -1,0 +1,74 @@
+/// The registry of every option Loligo knows, with its default. `loligo config help` prints it;
+/// the README's configuration section lists the same names.
+extension ConfigOption {
+  // MARK: messenger
+  public static let msType = ConfigOption(
+    "ms_type", .choice(["tcp", "rdma"], aliases: ["async+posix": "tcp", "posix": "tcp", "async+rdma": "rdma"]),
+    default: .string("tcp"),
+    "Transport under the messenger: tcp (SwiftNIO sockets) or rdma (verbs). Ceph's names async+posix and async+rdma are accepted.")
+  public static let msAsyncOpThreads = ConfigOption(
+    "ms_async_op_threads", .int(1...24), default: .int(3),
+    "Messenger worker threads (event loops) shared by all connections of one messenger.")
+  public static let msMaxMessageSize = ConfigOption(
+    "ms_max_message_size", .size(4096...(2 << 30)), default: .int(128 << 20),
+    "Largest message (all segments) sent or accepted; a larger incoming frame closes the connection.")
+  public static let msCrcData = ConfigOption(
+    "ms_crc_data", .bool, default: .bool(true),
+    "Compute and check crc32c of message payload segments. Both ends must agree.")
+  public static let msCrcHeader = ConfigOption(
+    "ms_crc_header", .bool, default: .bool(true),
+    "Compute and check crc32c of control frames and message headers.")
+  public static let msInjectSocketFailures = ConfigOption(
+    "ms_inject_socket_failures", .int(0...1_000_000_000), default: .int(0),
+    "Testing: when N > 0, each socket read or write fails the connection with probability 1/N.")
+  public static let msConnectionReadyTimeout = ConfigOption(
+    "ms_connection_ready_timeout", .double(0.01...3600), default: .double(10),
+    "Seconds a connection may take from TCP connect to a ready session before it is faulted.")
+  public static let msInitialBackoff = ConfigOption(
+    "ms_initial_backoff", .double(0...60), default: .double(0.2),
+    "Seconds before the first reconnect attempt of a lossless session; doubles per failure.")
+  public static let msMaxBackoff = ConfigOption(
+    "ms_max_backoff", .double(0...600), default: .double(15),
+    "Upper bound in seconds on the reconnect backoff.")
+  public static let msMaxReconnectAttempts = ConfigOption(
+    "ms_max_reconnect_attempts", .int(1...1_000_000), default: .int(30),
+    "Consecutive failed reconnect attempts after which a lossless session is reset and its queue failed.")
+  public static let msDispatchThrottleBytes = ConfigOption(
+    "ms_dispatch_throttle_bytes", .size(0...(1 << 40)), default: .int(100 << 20),
+    "Bytes of received messages held by dispatchers before connections stop reading (0 = no limit).")
+  public static let msMaxQueuedBytes = ConfigOption(
+    "ms_max_queued_bytes", .size(1 << 20...(1 << 40)), default: .int(512 << 20),
+    "Bytes one connection may hold queued and unacknowledged; a send beyond it is refused.")
+  public static let msTcpNodelay = ConfigOption(
+    "ms_tcp_nodelay", .bool, default: .bool(true), "Disable Nagle's algorithm on messenger sockets.")
+  public static let msTcpRcvbuf = ConfigOption(
+    "ms_tcp_rcvbuf", .size(0...(1 << 30)), default: .int(0),
+    "SO_RCVBUF for messenger sockets (0 = the kernel's default).")
+  public static let msKeepaliveInterval = ConfigOption(
+    "ms_keepalive_interval", .double(0...3600), default: .double(0),
+    "Seconds between KEEPALIVE2 frames on idle ready sessions (0 = none).")
+
+  // MARK: logging
+  public static let logFile = ConfigOption(
+    "log_file", .string, default: .string(""),
+    "File daemons and tools append their log to (empty = standard error).")
+  public static let debugMs = ConfigOption(
+    "debug_ms", .int(0...20), default: .int(1),
+    "Messenger log verbosity: 0 errors, 1 connection faults, 5 handshakes, 10 frames, 20 bytes.")
+
+  /// Every option, in the order they are documented.
+  public static let all: [ConfigOption] = [
+    .msType, .msAsyncOpThreads, .msMaxMessageSize, .msCrcData, .msCrcHeader,
+    .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
+    .msMaxReconnectAttempts, .msDispatchThrottleBytes, .msMaxQueuedBytes, .msTcpNodelay,
+    .msTcpRcvbuf, .msKeepaliveInterval, .logFile, .debugMs,
+  ]
+
+  private static let byName: [String: ConfigOption] = Dictionary(
+    uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+  /// Looks an option up by name; dashes and underscores are interchangeable.
+  public static func named(_ name: String) -> ConfigOption? {
+    byName[name.replacingOccurrences(of: "-", with: "_")]
+  }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `loligo`: the cluster, placement, benchmark and trace tool. Each subcommand lives in a file
+/// (or folder) named for it.
+@main
+struct Loligo: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "loligo",
+    abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
+    subcommands: [CrushCommand.self, OSDMapCommand.self]
+  )
+}
