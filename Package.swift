@@ -10,6 +10,12 @@ let nio: [Target.Dependency] = [
 let argumentParser: Target.Dependency = .product(
   name: "ArgumentParser", package: "swift-argument-parser")
 
+let perfTool: [Target.Dependency] = [
+  "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoBench",
+  argumentParser, .product(name: "Atomics", package: "swift-atomics"),
+  .product(name: "NIOCore", package: "swift-nio"),
+]
+
 let package = Package(
   name: "Loligo",
   products: [
@@ -36,6 +42,7 @@ let package = Package(
       name: "LoligoCore",
       dependencies: [
         "CLoligoSys", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "TOMLKit", package: "TOMLKit"),
       ]
     ),
@@ -65,11 +72,11 @@ let package = Package(
     // tools
     .executableTarget(
       name: "perf-msgr-server",
-      dependencies: ["LoligoCore", "LoligoMessenger", "LoligoMessages", "LoligoBench", argumentParser]
+      dependencies: perfTool
     ),
     .executableTarget(
       name: "perf-msgr-client",
-      dependencies: ["LoligoCore", "LoligoMessenger", "LoligoMessages", "LoligoBench", argumentParser]
+      dependencies: perfTool
     ),
     .executableTarget(
       name: "loligo",

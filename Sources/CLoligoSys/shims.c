@@ -1,4 +1,8 @@
+#define _GNU_SOURCE
 #include "CLoligoSys.h"
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <isa-l/crc.h>
 
 uint32_t loligo_crc32c(uint32_t seed, const void *data, size_t length) {
@@ -18,4 +22,12 @@ uint64_t loligo_process_cpu_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int32_t loligo_thread_id(void) {
+    return (int32_t)syscall(SYS_gettid);
+}
+
+void loligo_flush_stdout(void) {
+    fflush(stdout);
 }

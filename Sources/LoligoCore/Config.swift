@@ -82,15 +82,22 @@ public struct Config: Sendable {
     } catch {
       throw .file(origin, "\(error)")
     }
-    var sections = ["global"]
+    // `[osd.3]` in TOML is the table "3" inside "osd"; `["osd.3"]` is one key. Accept both.
+    var sections: [(name: String, table: TOMLTable?)] = [("global", table["global"]?.table)]
     if let entity {
-      if let dot = entity.firstIndex(of: ".") { sections.append(String(entity[..<dot])) }
-      sections.append(entity)
+      if let dot = entity.firstIndex(of: ".") {
+        let type = String(entity[..<dot])
+        let id = String(entity[entity.index(after: dot)...])
+        sections.append((type, table[type]?.table))
+        sections.append((entity, table[type]?.table?[id]?.table ?? table[entity]?.table))
+      } else {
+        sections.append((entity, table[entity]?.table))
+      }
     }
-    for section in sections {
-      guard let sub = table[section] else { continue }
-      guard let options = sub.table else { throw .file(origin, "[\(section)] is not a table") }
+    for (section, options) in sections {
+      guard let options else { continue }
       for (key, raw) in options {
+        if raw.table != nil { continue }  // a per-entity section nested in a type section
         guard let option = ConfigOption.named(key) else {
           throw .file(origin, "[\(section)] \(ConfigError.unknownOption(key))")
         }

@@ -14,10 +14,7 @@ extension ConfigOption {
     "Largest message (all segments) sent or accepted; a larger incoming frame closes the connection.")
   public static let msCrcData = ConfigOption(
     "ms_crc_data", .bool, default: .bool(true),
-    "Compute and check crc32c of message payload segments. Both ends must agree.")
-  public static let msCrcHeader = ConfigOption(
-    "ms_crc_header", .bool, default: .bool(true),
-    "Compute and check crc32c of control frames and message headers.")
+    "Compute and check crc32c of message front, middle and data segments (the preamble and the message header are always checked). Both ends must agree.")
   public static let msInjectSocketFailures = ConfigOption(
     "ms_inject_socket_failures", .int(0...1_000_000_000), default: .int(0),
     "Testing: when N > 0, each socket read or write fails the connection with probability 1/N.")
@@ -58,7 +55,7 @@ extension ConfigOption {
 
   /// Every option, in the order they are documented.
   public static let all: [ConfigOption] = [
-    .msType, .msAsyncOpThreads, .msMaxMessageSize, .msCrcData, .msCrcHeader,
+    .msType, .msAsyncOpThreads, .msMaxMessageSize, .msCrcData,
     .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
     .msMaxReconnectAttempts, .msDispatchThrottleBytes, .msMaxQueuedBytes, .msTcpNodelay,
     .msTcpRcvbuf, .msKeepaliveInterval, .logFile, .debugMs,

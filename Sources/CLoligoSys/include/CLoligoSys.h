@@ -65,4 +65,10 @@ uint32_t loligo_crc32c(uint32_t seed, const void *data, size_t length);
 /// CPU time (user + system) consumed by this process, in nanoseconds.
 uint64_t loligo_process_cpu_ns(void);
 
+/// fflush(stdout): Swift 6 cannot name the C global `stdout` safely.
+void loligo_flush_stdout(void);
+
+/// The kernel's id of the calling thread (for logs and traces).
+int32_t loligo_thread_id(void);
+
 #endif

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Atomics
+import Foundation
+import LoligoBench
+import LoligoCore
+import LoligoMessages
+import LoligoMessenger
+import LoligoWire
+import NIOCore
+
+/// `perf-msgr-server`: the server half of the messenger benchmark, with the command line of
+/// Ceph's `ceph_perf_msgr_server`. It answers every OSD op with an OSD op reply.
+@main
+struct PerfServer: ParsableCommand {
+  static let tool = "perf-msgr-server"
+  static let configuration = CommandConfiguration(
+    commandName: tool,
+    abstract: "Messenger benchmark server: answers every OSD op with a reply.",
+    discussion: """
+      Positional arguments are those of Ceph's ceph_perf_msgr_server. Any config option can be
+      given as --<name> <value> (e.g. --ms_async_op_threads 2, --ms_crc_data false).
+      Stop it with SIGINT or SIGTERM; it prints what it served.
+
+      Example:
+        perf-msgr-server 127.0.0.1:10001 2 0
+      """)
+
+  @Argument(help: "Address to listen on, IP:PORT (port 0 picks one and prints it).")
+  var bind: String
+
+  @Argument(
+    help: """
+      Worker threads that process requests and reply (like an OSD's PG threads). 0 replies \
+      inline on the messenger thread: the messenger alone, no hand-off (Ceph's tool never \
+      replies with 0).
+      """)
+  var workerThreads: String
+
+  @Argument(help: "Think time in microseconds, slept on the messenger thread per request.")
+  var thinkTime: String
+
+  @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
+  var msType: String?
+
+  static func main() {
+    let (config, arguments) = ToolSupport.configAndArguments(tool: tool)
+    do {
+      let command = try parseAsRoot(arguments) as! PerfServer
+      try command.serve(config: config)
+    } catch {
+      exit(withError: error)
+    }
+  }
+
+  mutating func run() throws {}
+
+  func serve(config baseConfig: Config) throws {
+    var config = baseConfig
+    if let msType {
+      do { try config.set("ms_type", msType) } catch { ToolSupport.fail(Self.tool, "\(error)", code: 2) }
+    }
+    let address: EntityAddr
+    do {
+      address = try EntityAddr(parsing: bind, nonce: 0)
+    } catch {
+      ToolSupport.fail(Self.tool, "\(error)", code: 2)
+    }
+    let workers = ToolSupport.integer(workerThreads, name: "server worker threads", tool: Self.tool, range: 0...1024)
+    let think = ToolSupport.integer(thinkTime, name: "think time", tool: Self.tool, range: 0...10_000_000)
+    do { try Log.shared.configure(config) } catch { ToolSupport.fail(Self.tool, "\(error)") }
+
+    let stderr = FileHandle.standardError
+    func say(_ line: String) { stderr.write(Data((line + "\n").utf8)) }
+    say(" This tool won't handle connection errors alike things, ")
+    say(" please ensure the proper network environment to test. ")
+    say(" Or ctrl+c when meeting error and rerun. ")
+    say(" using ms-public-type \(config.string(.msType))")
+    say("       bind ip:port \(bind)")
+    say("       worker threads \(workers)")
+    say("       thinktime(us) \(think)")
+
+    ToolSupport.blockTerminationSignals()
+    let dispatcher = ServerDispatcher(workers: workers, thinkTimeUs: UInt32(think))
+    let messenger: Messenger
+    do {
+      messenger = try Messenger(
+        name: EntityName(.osd, 0), config: config, policy: .statelessServer, nonce: 0)
+    } catch {
+      ToolSupport.fail(Self.tool, "\(error)")
+    }
+    messenger.setDispatcher(dispatcher)
+    let bound: EntityAddr
+    do {
+      bound = try messenger.bind(address)
+    } catch {
+      messenger.shutdown()
+      ToolSupport.fail(Self.tool, "\(error)")
+    }
+    say("       listening on \(bound.hostPort)")
+    let signal = ToolSupport.waitForTermination()
+    messenger.shutdown()
+    dispatcher.stop()
+    say(
+      " served \(dispatcher.requests.load(ordering: .relaxed)) requests,"
+        + " \(dispatcher.bytes.load(ordering: .relaxed)) data bytes;"
+        + " stopped by signal \(signal)")
+  }
+}
+
+/// Fast-dispatches OSD ops: sleeps the think time on the messenger thread (as Ceph's tool
+/// does), then lets a worker send the reply — or replies inline when there are no workers.
+final class ServerDispatcher: Dispatcher, @unchecked Sendable {
+  let pool: WorkerPool
+  let thinkTimeUs: UInt32
+  let requests = ManagedAtomic<UInt64>(0)
+  let bytes = ManagedAtomic<UInt64>(0)
+  /// Every reply has the same front; only the tid (in the header) differs.
+  let replyFront = OSDOpReply(result: 0).encodeFront()
+
+  init(workers: Int, thinkTimeUs: UInt32) {
+    pool = WorkerPool(threads: workers, name: "tp_serv_disp")
+    self.thinkTimeUs = thinkTimeUs
+  }
+
+  func dispatch(_ message: Message) {
+    guard message.type == MessageType.osdOp, let connection = message.connection else { return }
+    requests.wrappingIncrement(ordering: .relaxed)
+    bytes.wrappingIncrement(by: UInt64(message.data.readableBytes), ordering: .relaxed)
+    if thinkTimeUs > 0 { usleep(thinkTimeUs) }
+    let tid = message.tid
+    if pool.isEmpty {
+      // 0 workers: reply inline on the messenger thread (Ceph's tool would never reply).
+      connection.send(Message(type: MessageType.osdOpReply, tid: tid, front: replyFront))
+      return
+    }
+    let front = replyFront
+    pool.submit(shard: connection.id) {
+      connection.send(Message(type: MessageType.osdOpReply, tid: tid, front: front))
+    }
+  }
+
+  func stop() { pool.stop() }
+}
