@@ -80,8 +80,14 @@ let package = Package(
     ),
     .executableTarget(
       name: "loligo",
-      dependencies: ["LoligoCore", "LoligoPlacement", "LoligoBench", argumentParser]
+      dependencies: [
+        "LoligoCore", "LoligoPlacement", "LoligoBench", argumentParser,
+        .product(name: "TOMLKit", package: "TOMLKit"),
+      ]
     ),
+
+    // libFuzzer target for the frame decoder (see the README); replays a corpus otherwise.
+    .executableTarget(name: "fuzz-frame-decoder", dependencies: ["LoligoWire"]),
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),

@@ -43,7 +43,7 @@ extension ConfigOption {
     "SO_RCVBUF for messenger sockets (0 = the kernel's default).")
   public static let msKeepaliveInterval = ConfigOption(
     "ms_keepalive_interval", .double(0...3600), default: .double(0),
-    "Seconds between KEEPALIVE2 frames on idle ready sessions (0 = none).")
+    "Seconds between KEEPALIVE2 frames on ready sessions (0 = none).")
 
   // MARK: logging
   public static let logFile = ConfigOption(
@@ -51,7 +51,7 @@ extension ConfigOption {
     "File daemons and tools append their log to (empty = standard error).")
   public static let debugMs = ConfigOption(
     "debug_ms", .int(0...20), default: .int(1),
-    "Messenger log verbosity: 0 errors, 1 connection faults, 5 handshakes, 10 frames, 20 bytes.")
+    "Messenger log verbosity: 0 protocol errors only, 1 faults and resets, 2 connect retries, 5 handshakes and reconnects.")
 
   /// Every option, in the order they are documented.
   public static let all: [ConfigOption] = [

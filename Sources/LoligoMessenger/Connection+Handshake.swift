@@ -246,6 +246,7 @@ extension Connection {
     state = .closed
     readyTimeout?.cancel()
     _ = markClosed()
+    resolveReady(.failure(MessengerError.closed("stream handed to the resumed session")))
     messenger.forget(self)
     let newLoop = stream.eventLoop
     existing.onLoop {

@@ -80,13 +80,18 @@ extension Connection {
   /// The transport failed or the peer broke the protocol. Lossy sessions end; a lossless client
   /// reconnects with backoff; a lossless server waits for its client to come back.
   /// `expected` marks an orderly end (a lossy client hanging up): logged only at level 5.
-  func fault(_ reason: String, expected: Bool = false) {
+  /// `protocolError` marks bytes the peer got wrong: always logged.
+  func fault(_ reason: String, expected: Bool = false, protocolError: Bool = false) {
     guard state != .closed else { return }
     let wasReady = state == .ready
-    if wasReady {
+    if protocolError {
+      Log.shared.error("ms", "\(self) closing in state \(state): \(reason)")
+    } else if wasReady {
       msLog(expected ? 5 : 1) { "\(self) fault: \(reason)" }
     } else {
-      msLog(2) { "\(self) fault in \(self.state): \(reason)" }
+      // Accepted connections that fail the handshake are worth a line; our own connect
+      // retries are not.
+      msLog(isInitiator ? 2 : 1) { "\(self) fault in \(self.state): \(reason)" }
     }
     dropStream()
     readyTimeout?.cancel()

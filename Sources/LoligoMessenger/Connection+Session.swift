@@ -32,8 +32,7 @@ extension Connection: TransportStreamDelegate {
         }
       }
     } catch {
-      Log.shared.error("ms", "\(self) closing: \(error)")
-      fault("protocol error: \(error)")
+      fault("protocol error: \(error)", protocolError: true)
     }
   }
 

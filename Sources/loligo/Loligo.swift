@@ -7,6 +7,8 @@ struct Loligo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "loligo",
     abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
-    subcommands: [CrushCommand.self, OSDMapCommand.self]
+    subcommands: [
+      CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
+    ]
   )
 }

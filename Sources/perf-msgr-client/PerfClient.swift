@@ -16,21 +16,25 @@ struct PerfClient: ParsableCommand {
     commandName: tool,
     abstract: "Messenger benchmark client: sends OSD write ops and times their replies.",
     discussion: """
-      Positional arguments are those of Ceph's ceph_perf_msgr_client. Each job has its own
-      messenger and connection and keeps <concurrency> messages in flight until <ios> replies
-      have arrived; the clock stops when every reply is in (--legacy: after the last send, as
+      Positional arguments are those of Ceph's ceph_perf_msgr_client. Each job has its own \
+      messenger and connection and keeps <concurrency> messages in flight until <ios> replies \
+      have arrived; the clock stops when every reply is in (--legacy: after the last send, as \
       Ceph's tool does). Any config option can be given as --<name> <value>.
 
       Example:
         perf-msgr-client 127.0.0.1:10001 2 16 10000 0 4096 --results Results
       """)
 
-  @Argument(help: "Server address, IP:PORT.") var server: String
-  @Argument(help: "Jobs: client threads, each with its own messenger and connection.") var numjobs: String
-  @Argument(help: "Messages in flight per job (like iodepth in fio).") var concurrency: String
-  @Argument(help: "Messages per job.") var ios: String
-  @Argument(help: "Think time in microseconds, slept per reply.") var thinkTime: String
-  @Argument(help: "Data bytes per message.") var msgLength: String
+  @Argument(
+    parsing: .allUnrecognized,
+    help: ArgumentHelp(
+      "<server ip:port> <numjobs> <concurrency> <ios> <think time us> <msg length>",
+      discussion: """
+        numjobs: client threads, each with its own messenger and connection; concurrency: \
+        messages in flight per job (like iodepth in fio); ios: messages per job; think time: \
+        microseconds slept per reply; msg length: data bytes per message.
+        """, valueName: "args"))
+  var positional: [String] = []
 
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
   var msType: String?
@@ -56,7 +60,11 @@ struct PerfClient: ParsableCommand {
   static func main() {
     let (config, arguments) = ToolSupport.configAndArguments(tool: tool)
     do {
-      let command = try parseAsRoot(arguments) as! PerfClient
+      var parsed = try parseAsRoot(arguments)
+      guard let command = parsed as? PerfClient else {
+        try parsed.run()  // --help and friends
+        return
+      }
       command.execute(config: config)
     } catch {
       exit(withError: error)
@@ -66,6 +74,15 @@ struct PerfClient: ParsableCommand {
   func run() throws {}
 
   func execute(config baseConfig: Config) {
+    guard positional.count == 6 else {
+      ToolSupport.fail(
+        Self.tool,
+        "expected 6 arguments: <server ip:port> <numjobs> <concurrency> <ios> <think time us>"
+          + " <msg length>, got \(positional.count) (see --help)", code: 2)
+    }
+    let (server, numjobs, concurrency, ios, thinkTime, msgLength) = (
+      positional[0], positional[1], positional[2], positional[3], positional[4], positional[5]
+    )
     var config = baseConfig
     if let msType {
       do { try config.set("ms_type", msType) } catch { ToolSupport.fail(Self.tool, "\(error)", code: 2) }

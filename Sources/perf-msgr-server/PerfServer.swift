@@ -17,27 +17,25 @@ struct PerfServer: ParsableCommand {
     commandName: tool,
     abstract: "Messenger benchmark server: answers every OSD op with a reply.",
     discussion: """
-      Positional arguments are those of Ceph's ceph_perf_msgr_server. Any config option can be
-      given as --<name> <value> (e.g. --ms_async_op_threads 2, --ms_crc_data false).
+      Positional arguments are those of Ceph's ceph_perf_msgr_server. Any config option can be \
+      given as --<name> <value> (e.g. --ms_async_op_threads 2, --ms_crc_data false). \
       Stop it with SIGINT or SIGTERM; it prints what it served.
 
       Example:
         perf-msgr-server 127.0.0.1:10001 2 0
       """)
 
-  @Argument(help: "Address to listen on, IP:PORT (port 0 picks one and prints it).")
-  var bind: String
-
   @Argument(
-    help: """
-      Worker threads that process requests and reply (like an OSD's PG threads). 0 replies \
-      inline on the messenger thread: the messenger alone, no hand-off (Ceph's tool never \
-      replies with 0).
-      """)
-  var workerThreads: String
-
-  @Argument(help: "Think time in microseconds, slept on the messenger thread per request.")
-  var thinkTime: String
+    parsing: .allUnrecognized,
+    help: ArgumentHelp(
+      "<bind ip:port> <server worker threads> <think time us>",
+      discussion: """
+        bind: address to listen on (port 0 picks one and prints it). worker threads: threads \
+        that process requests and reply, like an OSD's PG threads; 0 replies inline on the \
+        messenger thread (the messenger alone, no hand-off; Ceph's tool never replies with 0). \
+        think time: microseconds slept on the messenger thread per request.
+        """, valueName: "args"))
+  var positional: [String] = []
 
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
   var msType: String?
@@ -45,7 +43,11 @@ struct PerfServer: ParsableCommand {
   static func main() {
     let (config, arguments) = ToolSupport.configAndArguments(tool: tool)
     do {
-      let command = try parseAsRoot(arguments) as! PerfServer
+      var parsed = try parseAsRoot(arguments)
+      guard let command = parsed as? PerfServer else {
+        try parsed.run()  // --help and friends
+        return
+      }
       try command.serve(config: config)
     } catch {
       exit(withError: error)
@@ -55,6 +57,13 @@ struct PerfServer: ParsableCommand {
   mutating func run() throws {}
 
   func serve(config baseConfig: Config) throws {
+    guard positional.count == 3 else {
+      ToolSupport.fail(
+        Self.tool,
+        "expected 3 arguments: <bind ip:port> <server worker threads> <think time us>,"
+          + " got \(positional.count) (see --help)", code: 2)
+    }
+    let (bind, workerThreads, thinkTime) = (positional[0], positional[1], positional[2])
     var config = baseConfig
     if let msType {
       do { try config.set("ms_type", msType) } catch { ToolSupport.fail(Self.tool, "\(error)", code: 2) }

@@ -1,0 +1,115 @@
+import Foundation
+import LoligoCore
+import TOMLKit
+
+/// A named workload in `Profiles/<name>.toml`. Messenger profiles describe a perf-msgr
+/// server/client pair; cluster profiles (pool benchmarks) come with the cluster.
+///
+///     description = "4 KiB messages, 2 jobs x 16 in flight"
+///     kind = "messenger"
+///     [server]
+///     workers = 1
+///     think_time_us = 0
+///     [client]
+///     numjobs = 2
+///     concurrency = 16
+///     ios = 50000
+///     think_time_us = 0
+///     msg_length = 4096
+///     [config]          # any config option, for both sides
+///     ms_type = "tcp"
+struct Profile {
+  struct Server {
+    var workers = 1
+    var thinkTimeUs = 0
+  }
+
+  struct Client {
+    var numjobs = 1
+    var concurrency = 1
+    var ios = 10_000
+    var thinkTimeUs = 0
+    var messageLength = 4096
+  }
+
+  var name: String
+  var path: String
+  var description: String
+  var kind: String
+  var server = Server()
+  var client = Client()
+  /// Config overrides as `--name value` pairs for both tools.
+  var config: [(String, String)] = []
+
+  /// Finds `name` (a path, or a name under `Profiles/`).
+  static func locate(_ name: String, profilesDirectory: String) -> String? {
+    let candidates = [
+      name, "\(profilesDirectory)/\(name)", "\(profilesDirectory)/\(name).toml",
+    ]
+    return candidates.first { path in
+      var isDirectory: ObjCBool = false
+      return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        && !isDirectory.boolValue
+    }
+  }
+
+  init(path: String) throws {
+    self.path = path
+    name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    let text: String
+    do {
+      text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+      throw ProfileError("cannot read profile \(path): \(error.localizedDescription)")
+    }
+    let table: TOMLTable
+    do {
+      table = try TOMLTable(string: text)
+    } catch let error as TOMLParseError {
+      throw ProfileError("\(path): line \(error.source.begin.line): \(error.description)")
+    }
+    description = table["description"]?.string ?? ""
+    kind = table["kind"]?.string ?? "messenger"
+    guard kind == "messenger" else {
+      throw ProfileError("\(path): kind '\(kind)' is not supported yet (only 'messenger')")
+    }
+    func integer(_ section: TOMLTable?, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>)
+      throws -> Int
+    {
+      guard let raw = section?[key] else { return fallback }
+      guard let value = raw.int, range.contains(value) else {
+        throw ProfileError("\(path): \(key) must be an integer in \(range)")
+      }
+      return value
+    }
+    let server = table["server"]?.table
+    self.server.workers = try integer(server, "workers", 1, 0...1024)
+    self.server.thinkTimeUs = try integer(server, "think_time_us", 0, 0...10_000_000)
+    let client = table["client"]?.table
+    self.client.numjobs = try integer(client, "numjobs", 1, 1...1024)
+    self.client.concurrency = try integer(client, "concurrency", 1, 1...65536)
+    self.client.ios = try integer(client, "ios", 10_000, 1...Int(Int32.max))
+    self.client.thinkTimeUs = try integer(client, "think_time_us", 0, 0...10_000_000)
+    self.client.messageLength = try integer(client, "msg_length", 4096, 0...(1 << 30))
+    if let options = table["config"]?.table {
+      var check = Config()
+      for (key, raw) in options {
+        let text = raw.string ?? raw.int.map(String.init) ?? raw.bool.map(String.init)
+          ?? raw.double.map { String($0) }
+        guard let text else { throw ProfileError("\(path): [config] \(key) has an unsupported type") }
+        do {
+          try check.set(key, text)
+        } catch {
+          throw ProfileError("\(path): [config] \(error)")
+        }
+        config.append((key, text))
+      }
+      config.sort { $0.0 < $1.0 }
+    }
+  }
+}
+
+struct ProfileError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}

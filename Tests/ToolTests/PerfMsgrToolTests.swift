@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+final class PerfMsgrToolTests: XCTestCase {
+  func testClientAndServerEndToEndWithSeveralJobs() throws {
+    let (server, port) = try startPerfServer(workers: 2)
+    defer { server.terminate() }
+    let results = FileManager.default.temporaryDirectory.appendingPathComponent("loligo-\(UUID())")
+    defer { try? FileManager.default.removeItem(at: results) }
+    let client = try ToolProcess(
+      "perf-msgr-client",
+      ["127.0.0.1:\(port)", "3", "8", "2000", "0", "4096", "--results", results.path, "--quiet"])
+    XCTAssertEqual(client.wait(timeout: 120), 0, client.stderr)
+    XCTAssertTrue(client.stdout.contains(" Total op 6000 run time "), client.stdout)
+    XCTAssertTrue(client.stdout.contains("6000 replies"), client.stdout)
+    XCTAssertTrue(client.stdout.contains("msgs/s"))
+
+    let runs = try FileManager.default.contentsOfDirectory(atPath: results.path)
+    XCTAssertEqual(runs.count, 1)
+    let run = results.appendingPathComponent(runs[0])
+    let json = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: run.appendingPathComponent("result.json"))) as! [String: Any]
+    XCTAssertEqual(json["schema"] as? String, "loligo.perf-msgr/1")
+    let result = json["result"] as! [String: Any]
+    XCTAssertEqual(result["total_ops"] as? Int, 6000)
+    XCTAssertEqual(result["replies_received"] as? Int, 6000)
+    XCTAssertEqual((json["jobs"] as! [Any]).count, 3)
+    let environment = json["environment"] as! [String: Any]
+    XCTAssertNotNil((environment["clock"] as? [String: Any])?["source"])
+    XCTAssertNotNil((environment["machine"] as? [String: Any])?["cpus"])
+    let csv = try String(contentsOf: run.appendingPathComponent("per-second.csv"), encoding: .utf8)
+    XCTAssertTrue(csv.hasPrefix("second,replies,"), csv)
+
+    server.terminate()
+    XCTAssertEqual(server.wait(timeout: 10), 0, "server stops cleanly on SIGTERM")
+    XCTAssertTrue(server.stderr.contains("served 6000 requests"), server.stderr)
+  }
+
+  func testZeroWorkersRepliesInline() throws {
+    let (server, port) = try startPerfServer(workers: 0)
+    defer { server.terminate() }
+    let client = try ToolProcess("perf-msgr-client", ["127.0.0.1:\(port)", "1", "1", "500", "0", "0", "--quiet"])
+    XCTAssertEqual(client.wait(timeout: 60), 0, client.stderr)
+    XCTAssertTrue(client.stdout.contains(" Total op 500 run time "))
+  }
+
+  func testBadArgumentsGiveOneLineAndNonZeroExit() throws {
+    let port = freePort()
+    let cases: [[String]] = [
+      ["not-an-address", "1", "1", "1", "0", "4096"],
+      ["127.0.0.1:\(port)", "0", "1", "1", "0", "4096"],
+      ["127.0.0.1:\(port)", "1", "-3", "1", "0", "4096"],
+      ["127.0.0.1:\(port)", "1", "1", "zero", "0", "4096"],
+      ["127.0.0.1:\(port)", "1", "1", "1", "0", "999999999999"],
+      ["127.0.0.1:\(port)", "1", "1", "1", "0", "4096", "--ms_async_op_threads", "99"],
+    ]
+    for arguments in cases {
+      let client = try ToolProcess("perf-msgr-client", arguments)
+      let status = client.wait(timeout: 20)
+      XCTAssertNotNil(status, "\(arguments) hung")
+      XCTAssertNotEqual(status, 0, "\(arguments) accepted")
+      let errorLines = client.stderr.split(separator: "\n").filter { $0.contains("error") }
+      XCTAssertEqual(errorLines.count, 1, "\(arguments): \(client.stderr)")
+      XCTAssertFalse(client.stderr.contains("Fatal error"), client.stderr)
+    }
+  }
+
+  func testUnreachableServerFailsWithoutHanging() throws {
+    let client = try ToolProcess("perf-msgr-client", ["127.0.0.1:\(freePort())", "1", "1", "1", "0", "4096"])
+    let status = client.wait(timeout: 20)
+    XCTAssertNotNil(status, "client hung on an unreachable server")
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(client.stderr.contains("cannot reach server"), client.stderr)
+  }
+
+  func testServerReportsPortInUse() throws {
+    let (server, port) = try startPerfServer()
+    defer { server.terminate() }
+    let second = try ToolProcess("perf-msgr-server", ["127.0.0.1:\(port)", "1", "0"])
+    let status = second.wait(timeout: 20)
+    XCTAssertNotNil(status)
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(second.stderr.contains("cannot bind"), second.stderr)
+    let bad = try ToolProcess("perf-msgr-server", ["127.0.0.1:notaport", "1", "0"])
+    XCTAssertEqual(bad.wait(timeout: 20), 2)
+  }
+
+  func testClientFailsWhenServerDiesMidRun() throws {
+    let (server, port) = try startPerfServer()
+    let client = try ToolProcess(
+      "perf-msgr-client", ["127.0.0.1:\(port)", "1", "4", "100000000", "0", "4096", "--quiet"])
+    usleep(500_000)
+    kill(server.process.processIdentifier, SIGKILL)
+    let status = client.wait(timeout: 30)
+    XCTAssertNotNil(status, "client hung after the server died")
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(client.stderr.contains("lost the server"), client.stderr)
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Loligo's entry point. Each form installs what it needs first (scripts/setup.sh).
+#   ./bench.sh                 build (release) and run the default profile (msgr-tcp-4k)
+#   ./bench.sh <profile>       run Profiles/<profile>.toml; ./bench.sh list shows them
+#   ./bench.sh test            build and run the whole test suite (what CI runs)
+#   ./bench.sh messenger-benchmark   the side-by-side messenger benchmark (scripts/)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+
+case "${1:-msgr-tcp-4k}" in
+  -h|--help|help)
+    usage
+    ;;
+  test)
+    scripts/setup.sh
+    swift build --build-tests
+    swift test --disable-swift-testing
+    ;;
+  list)
+    scripts/setup.sh
+    swift build -c release --product loligo
+    .build/release/loligo profile list
+    ;;
+  messenger-benchmark)
+    shift
+    scripts/setup.sh --bench
+    exec scripts/messenger-benchmark.sh "$@"
+    ;;
+  *)
+    scripts/setup.sh
+    swift build -c release
+    export LOLIGO_GIT_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+    .build/release/loligo profile run "${1:-msgr-tcp-4k}" --results Results
+    ;;
+esac
