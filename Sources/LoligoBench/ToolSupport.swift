@@ -4,11 +4,18 @@ import LoligoCore
 /// Shared command-line behaviour of Loligo's tools: Ceph-style config overrides taken out of
 /// the arguments first, and failures reported as one line on stderr with a non-zero exit.
 public enum ToolSupport {
-  /// Splits `--<config option> value` pairs off the command line (after the tool name).
-  public static func configAndArguments(tool: String) -> (Config, [String]) {
+  /// Builds the tool's config: the cluster file (`--conf`, `$LOLIGO_CONF`, `./loligo.toml`)
+  /// with the sections for `entity`, then `--<config option> value` pairs from the command
+  /// line. Returns the config and the arguments left for the tool's own parser.
+  public static func configAndArguments(tool: String, entity: String) -> (Config, [String]) {
     var config = Config()
     do {
-      let rest = try config.extractOverrides(from: Array(CommandLine.arguments.dropFirst()))
+      let (explicit, arguments) = try ClusterFile.extract(
+        from: Array(CommandLine.arguments.dropFirst()))
+      if let path = ClusterFile.locate(explicit: explicit) {
+        try config.load(file: path, entity: entity)
+      }
+      let rest = try config.extractOverrides(from: arguments)
       return (config, rest)
     } catch {
       fail(tool, "\(error)", code: 2)

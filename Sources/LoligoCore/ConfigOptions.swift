@@ -30,6 +30,9 @@ extension ConfigOption {
   public static let msMaxReconnectAttempts = ConfigOption(
     "ms_max_reconnect_attempts", .int(1...1_000_000), default: .int(30),
     "Consecutive failed reconnect attempts after which a lossless session is reset and its queue failed.")
+  public static let msStandbyTimeout = ConfigOption(
+    "ms_standby_timeout", .double(0.1...86400), default: .double(900),
+    "Seconds a server keeps a lossless session whose client went away before forgetting it.")
   public static let msDispatchThrottleBytes = ConfigOption(
     "ms_dispatch_throttle_bytes", .size(0...(1 << 40)), default: .int(100 << 20),
     "Bytes of received messages held by dispatchers before connections stop reading (0 = no limit).")
@@ -57,7 +60,7 @@ extension ConfigOption {
   public static let all: [ConfigOption] = [
     .msType, .msAsyncOpThreads, .msMaxMessageSize, .msCrcData,
     .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
-    .msMaxReconnectAttempts, .msDispatchThrottleBytes, .msMaxQueuedBytes, .msTcpNodelay,
+    .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes, .msTcpNodelay,
     .msTcpRcvbuf, .msKeepaliveInterval, .logFile, .debugMs,
   ]
 

@@ -110,8 +110,18 @@ extension Connection {
     }
     state = .standby
     writtenCount = 0
+    standbyGeneration &+= 1
     if policy.server || !isInitiator {
-      return  // the client reconnects to us
+      // The client reconnects to us; forget the session if it does not come back in time.
+      let generation = standbyGeneration
+      let timeout = messenger.config.double(.msStandbyTimeout)
+      _ = loop.scheduleTask(in: .nanoseconds(Int64(timeout * 1e9))) { [self] in
+        self.onLoop {
+          guard self.state == .standby, self.standbyGeneration == generation else { return }
+          self.shutdown(reason: "client did not reconnect within \(timeout) s", notify: true)
+        }
+      }
+      return
     }
     failedAttempts += 1
     if !everReady {
@@ -167,6 +177,7 @@ extension Connection {
 
   func becomeReady() {
     state = .ready
+    standbyGeneration &+= 1
     readyTimeout?.cancel()
     failedAttempts = 0
     let first = !everReady

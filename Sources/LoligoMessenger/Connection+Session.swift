@@ -76,6 +76,7 @@ extension Connection: TransportStreamDelegate {
       writeControl(.keepalive2Ack) { stamp.encode(to: &$0) }
     case .keepalive2Ack:
       _ = try KeepaliveFrame(from: &payload)
+      keepaliveAcks &+= 1
     default:
       throw FrameError.unexpectedFrame(frame.tag, state: state.rawValue)
     }

@@ -57,6 +57,14 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   var connectSeq: UInt64 = 0
   var peerGlobalSeq: UInt64 = 0
   var everReady = false
+  /// Changes whenever the session leaves or enters standby, so stale timers do nothing.
+  var standbyGeneration: UInt64 = 0
+  /// KEEPALIVE2_ACK frames received (liveness of the peer, for tests and status).
+  public internal(set) var keepaliveAcks: UInt64 {
+    get { lock.withLock { lockedKeepaliveAcks } }
+    set { lock.withLock { lockedKeepaliveAcks = newValue } }
+  }
+  private var lockedKeepaliveAcks: UInt64 = 0
   var readyResolved = false
   var failedAttempts = 0
   var inReadBatch = false

@@ -73,7 +73,8 @@ public final class Messenger: @unchecked Sendable {
   }
 
   deinit {
-    try? group.syncShutdownGracefully()
+    // The last reference may go away on one of our own loops: never block here.
+    group.shutdownGracefully { _ in }
   }
 
   /// Sets who receives messages. Call before `bind`/`connect`.
@@ -214,7 +215,8 @@ public final class Messenger: @unchecked Sendable {
   /// Live sessions (for status and tests).
   public var connectionCount: Int { lock.withLock { connections.count } }
 
-  /// Closes the listener and every session, then stops the event loops.
+  /// Closes the listener and every session, then stops the event loops. Call it from outside
+  /// the messenger's event loops (it waits for them).
   public func shutdown() {
     let (listener, all): ((any TransportListener)?, [Connection]) = lock.withLock {
       isShutDown = true

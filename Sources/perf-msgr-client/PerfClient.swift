@@ -36,6 +36,9 @@ struct PerfClient: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
+  @Option(help: "Cluster TOML file ([global], [client] sections); else $LOLIGO_CONF, else ./loligo.toml.")
+  var conf: String?
+
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
   var msType: String?
 
@@ -58,7 +61,7 @@ struct PerfClient: ParsableCommand {
   var quiet = false
 
   static func main() {
-    let (config, arguments) = ToolSupport.configAndArguments(tool: tool)
+    let (config, arguments) = ToolSupport.configAndArguments(tool: tool, entity: "client")
     do {
       var parsed = try parseAsRoot(arguments)
       guard let command = parsed as? PerfClient else {

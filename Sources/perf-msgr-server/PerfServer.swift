@@ -37,11 +37,14 @@ struct PerfServer: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
+  @Option(help: "Cluster TOML file ([global], [osd] sections); else $LOLIGO_CONF, else ./loligo.toml.")
+  var conf: String?
+
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
   var msType: String?
 
   static func main() {
-    let (config, arguments) = ToolSupport.configAndArguments(tool: tool)
+    let (config, arguments) = ToolSupport.configAndArguments(tool: tool, entity: "osd.0")
     do {
       var parsed = try parseAsRoot(arguments)
       guard let command = parsed as? PerfServer else {

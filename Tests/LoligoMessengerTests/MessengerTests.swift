@@ -166,6 +166,37 @@ final class MessengerTests: XCTestCase {
     XCTAssertLessThan(accepted, 40)
   }
 
+  func testKeepalivesAreAnswered() throws {
+    let (server, addr) = try startServer(RecordingDispatcher())
+    defer { server.shutdown() }
+    let client = try startClient(
+      RecordingDispatcher(), config: makeConfig(["ms_keepalive_interval": "0.05"]))
+    defer { client.shutdown() }
+    let connection = client.connect(to: addr)
+    try connection.ready.wait()
+    waitUntil(5, "periodic keepalive acks") { connection.keepaliveAcks >= 2 }
+    let before = connection.keepaliveAcks
+    connection.sendKeepalive()
+    waitUntil(5, "an explicit keepalive ack") { connection.keepaliveAcks > before }
+  }
+
+  /// A lossless server session whose client never returns is forgotten after
+  /// `ms_standby_timeout`, and the dispatcher is told.
+  func testStandbySessionExpires() throws {
+    let serverSide = RecordingDispatcher()
+    let (server, addr) = try startServer(
+      serverSide, policy: .statefulServer, config: makeConfig(["ms_standby_timeout": "0.3"]))
+    defer { server.shutdown() }
+    let client = try startClient(RecordingDispatcher())
+    let connection = client.connect(to: addr)
+    connection.send(counterMessage(1))
+    waitUntil(5, "first message") { serverSide.count == 1 }
+    XCTAssertEqual(server.connectionCount, 1)
+    client.shutdown()
+    waitUntil(5, "standby expiry") { serverSide.resetReasons.contains { $0.contains("did not reconnect") } }
+    XCTAssertEqual(server.connectionCount, 0)
+  }
+
   func testMessageDecodingRoundTrip() throws {
     let op = OSDOp.write(object: "benchmark_data_host_1_object7", offset: 4096, length: 3)
     let message = op.message(tid: 9, data: ByteBuffer(bytes: [1, 2, 3]))

@@ -65,6 +65,27 @@ final class PerfMsgrToolTests: XCTestCase {
     }
   }
 
+  func testClusterFileIsRead() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loligo-\(UUID())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let conf = directory.appendingPathComponent("cluster.toml")
+    try "[global]\nms_max_message_size = \"64K\"\n".write(to: conf, atomically: true, encoding: .utf8)
+    let tooBig = try ToolProcess(
+      "perf-msgr-client", ["127.0.0.1:1", "1", "1", "1", "0", "100000", "--conf", conf.path])
+    XCTAssertEqual(tooBig.wait(timeout: 20), 2)
+    XCTAssertTrue(tooBig.stderr.contains("ms_max_message_size (65536"), tooBig.stderr)
+    let viaEnvironment = try ToolProcess(
+      "perf-msgr-client", ["127.0.0.1:1", "1", "1", "1", "0", "100000"],
+      environment: ["LOLIGO_CONF": conf.path])
+    XCTAssertEqual(viaEnvironment.wait(timeout: 20), 2)
+    let broken = directory.appendingPathComponent("broken.toml")
+    try "[global]\nms_type = = tcp\n".write(to: broken, atomically: true, encoding: .utf8)
+    let bad = try ToolProcess("perf-msgr-server", ["127.0.0.1:0", "1", "0", "--conf", broken.path])
+    XCTAssertEqual(bad.wait(timeout: 20), 2)
+    XCTAssertTrue(bad.stderr.contains("line 2"), bad.stderr)
+  }
+
   func testUnreachableServerFailsWithoutHanging() throws {
     let client = try ToolProcess("perf-msgr-client", ["127.0.0.1:\(freePort())", "1", "1", "1", "0", "4096"])
     let status = client.wait(timeout: 20)
