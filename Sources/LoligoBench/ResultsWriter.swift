@@ -60,7 +60,8 @@ public struct ResultsWriter {
     guard rename(temporary.path, url.path) == 0 else {
       let reason = String(cString: strerror(errno))
       try? FileManager.default.removeItem(at: temporary)
-      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, "reason": reason])
+      throw CocoaError(
+        .fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, "reason": reason])
     }
   }
 }

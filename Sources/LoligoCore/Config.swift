@@ -22,7 +22,9 @@ public struct Config: Sendable {
   }
 
   public func int(_ option: ConfigOption) -> Int {
-    guard case .int(let v) = self[option] else { preconditionFailure("\(option.name) is not an integer") }
+    guard case .int(let v) = self[option] else {
+      preconditionFailure("\(option.name) is not an integer")
+    }
     return Int(v)
   }
 
@@ -35,12 +37,16 @@ public struct Config: Sendable {
   }
 
   public func bool(_ option: ConfigOption) -> Bool {
-    guard case .bool(let v) = self[option] else { preconditionFailure("\(option.name) is not a bool") }
+    guard case .bool(let v) = self[option] else {
+      preconditionFailure("\(option.name) is not a bool")
+    }
     return v
   }
 
   public func string(_ option: ConfigOption) -> String {
-    guard case .string(let v) = self[option] else { preconditionFailure("\(option.name) is not a string") }
+    guard case .string(let v) = self[option] else {
+      preconditionFailure("\(option.name) is not a string")
+    }
     return v
   }
 

@@ -3,18 +3,23 @@
 extension ConfigOption {
   // MARK: messenger
   public static let msType = ConfigOption(
-    "ms_type", .choice(["tcp", "rdma"], aliases: ["async+posix": "tcp", "posix": "tcp", "async+rdma": "rdma"]),
+    "ms_type",
+    .choice(
+      ["tcp", "rdma"], aliases: ["async+posix": "tcp", "posix": "tcp", "async+rdma": "rdma"]),
     default: .string("tcp"),
-    "Transport under the messenger: tcp (SwiftNIO sockets) or rdma (verbs). Ceph's names async+posix and async+rdma are accepted.")
+    "Transport under the messenger: tcp (SwiftNIO sockets) or rdma (verbs). Ceph's names async+posix and async+rdma are accepted."
+  )
   public static let msAsyncOpThreads = ConfigOption(
     "ms_async_op_threads", .int(1...24), default: .int(3),
     "Messenger worker threads (event loops) shared by all connections of one messenger.")
   public static let msMaxMessageSize = ConfigOption(
     "ms_max_message_size", .size(4096...(2 << 30)), default: .int(128 << 20),
-    "Largest message (all segments) sent or accepted; a larger incoming frame closes the connection.")
+    "Largest message (all segments) sent or accepted; a larger incoming frame closes the connection."
+  )
   public static let msCrcData = ConfigOption(
     "ms_crc_data", .bool, default: .bool(true),
-    "Compute and check crc32c of message front, middle and data segments (the preamble and the message header are always checked). Both ends must agree.")
+    "Compute and check crc32c of message front, middle and data segments (the preamble and the message header are always checked). Both ends must agree."
+  )
   public static let msInjectSocketFailures = ConfigOption(
     "ms_inject_socket_failures", .int(0...1_000_000_000), default: .int(0),
     "Testing: when N > 0, each socket read or write fails the connection with probability 1/N.")
@@ -29,18 +34,21 @@ extension ConfigOption {
     "Upper bound in seconds on the reconnect backoff.")
   public static let msMaxReconnectAttempts = ConfigOption(
     "ms_max_reconnect_attempts", .int(1...1_000_000), default: .int(30),
-    "Consecutive failed reconnect attempts after which a lossless session is reset and its queue failed.")
+    "Consecutive failed reconnect attempts after which a lossless session is reset and its queue failed."
+  )
   public static let msStandbyTimeout = ConfigOption(
     "ms_standby_timeout", .double(0.1...86400), default: .double(900),
     "Seconds a server keeps a lossless session whose client went away before forgetting it.")
   public static let msDispatchThrottleBytes = ConfigOption(
     "ms_dispatch_throttle_bytes", .size(0...(1 << 40)), default: .int(100 << 20),
-    "Bytes of received messages held by dispatchers before connections stop reading (0 = no limit).")
+    "Bytes of received messages held by dispatchers before connections stop reading (0 = no limit)."
+  )
   public static let msMaxQueuedBytes = ConfigOption(
     "ms_max_queued_bytes", .size(1 << 20...(1 << 40)), default: .int(512 << 20),
     "Bytes one connection may hold queued and unacknowledged; a send beyond it is refused.")
   public static let msTcpNodelay = ConfigOption(
-    "ms_tcp_nodelay", .bool, default: .bool(true), "Disable Nagle's algorithm on messenger sockets.")
+    "ms_tcp_nodelay", .bool, default: .bool(true), "Disable Nagle's algorithm on messenger sockets."
+  )
   public static let msTcpRcvbuf = ConfigOption(
     "ms_tcp_rcvbuf", .size(0...(1 << 30)), default: .int(0),
     "SO_RCVBUF for messenger sockets (0 = the kernel's default).")
@@ -54,13 +62,15 @@ extension ConfigOption {
     "File daemons and tools append their log to (empty = standard error).")
   public static let debugMs = ConfigOption(
     "debug_ms", .int(0...20), default: .int(1),
-    "Messenger log verbosity: 0 protocol errors only, 1 faults and resets, 2 connect retries, 5 handshakes and reconnects.")
+    "Messenger log verbosity: 0 protocol errors only, 1 faults and resets, 2 connect retries, 5 handshakes and reconnects."
+  )
 
   /// Every option, in the order they are documented.
   public static let all: [ConfigOption] = [
     .msType, .msAsyncOpThreads, .msMaxMessageSize, .msCrcData,
     .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
-    .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes, .msTcpNodelay,
+    .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes,
+    .msTcpNodelay,
     .msTcpRcvbuf, .msKeepaliveInterval, .logFile, .debugMs,
   ]
 

@@ -146,7 +146,9 @@ public enum Cycles {
   }
 
   static func readCPUFlags() -> Set<String>? {
-    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+      return nil
+    }
     return parseCPUFlags(text)
   }
 

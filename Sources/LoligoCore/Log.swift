@@ -72,7 +72,8 @@ public final class Log: @unchecked Sendable {
     let stamp = String(
       format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
       tm.tm_hour, tm.tm_min, tm.tm_sec, Int(ts.tv_nsec / 1000))
-    let line = "\(stamp) \(loligo_thread_id()) \(level < 0 ? "ERR" : String(level)) \(subsystem): \(text)\n"
+    let line =
+      "\(stamp) \(loligo_thread_id()) \(level < 0 ? "ERR" : String(level)) \(subsystem): \(text)\n"
     let sink = lock.withLock {
       handle.write(Data(line.utf8))
       return self.sink

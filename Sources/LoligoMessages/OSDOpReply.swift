@@ -23,8 +23,9 @@ public struct OSDOpReply: Sendable, Equatable {
   public var flags: UInt32
   public var operations: [OperationResult]
 
-  public init(result: Int32, epoch: UInt32 = 0, flags: UInt32 = 0, operations: [OperationResult] = [])
-  {
+  public init(
+    result: Int32, epoch: UInt32 = 0, flags: UInt32 = 0, operations: [OperationResult] = []
+  ) {
     self.result = result
     self.epoch = epoch
     self.flags = flags

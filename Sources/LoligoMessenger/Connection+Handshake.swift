@@ -101,7 +101,8 @@ extension Connection {
       let ident = try IdentFrame(from: &payload, client: false)
       let missing = Features.required & ~ident.supportedFeatures
       if missing != 0 {
-        shutdown(reason: "server lacks required features 0x\(String(missing, radix: 16))", notify: true)
+        shutdown(
+          reason: "server lacks required features 0x\(String(missing, radix: 16))", notify: true)
         return
       }
       peerGID = ident.gid
@@ -200,7 +201,8 @@ extension Connection {
     let missing = Features.required & ~ident.supportedFeatures
     if missing != 0 {
       writeControl(.identMissingFeatures) { U64Frame(missing).encode(to: &$0) }
-      throw FrameError.badPayload(.clientIdent, "client lacks features 0x\(String(missing, radix: 16))")
+      throw FrameError.badPayload(
+        .clientIdent, "client lacks features 0x\(String(missing, radix: 16))")
     }
     peerGID = ident.gid
     peerGlobalSeq = ident.globalSeq

@@ -184,7 +184,9 @@ extension Connection {
     everReady = true
     setPeer(name: peerType.map { EntityName($0, peerGID) }, lossy: policy.lossy)
     if first { resolveReady(.success(())) }
-    msLog(5) { "\(self) ready (in_seq \(self.inSeq), out_seq \(self.outSeq), lossy \(self.policy.lossy))" }
+    msLog(5) {
+      "\(self) ready (in_seq \(self.inSeq), out_seq \(self.outSeq), lossy \(self.policy.lossy))"
+    }
     let interval = messenger.config.double(.msKeepaliveInterval)
     if interval > 0 && keepaliveTask == nil {
       let amount = TimeAmount.nanoseconds(Int64(interval * 1e9))

@@ -77,8 +77,9 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   var injector: FaultInjector
   let readyPromise: EventLoopPromise<Void>
 
-  init(messenger: Messenger, loop: any EventLoop, initiator: Bool, peerAddr: EntityAddr, policy: Policy)
-  {
+  init(
+    messenger: Messenger, loop: any EventLoop, initiator: Bool, peerAddr: EntityAddr, policy: Policy
+  ) {
     self.messenger = messenger
     self.isInitiator = initiator
     self.id = messenger.nextConnectionID()

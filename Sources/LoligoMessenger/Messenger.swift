@@ -42,7 +42,8 @@ public final class Messenger: @unchecked Sendable {
   ///   - policy: the default session policy; `setPolicy(_:for:)` refines it per peer type.
   ///   - nonce: tells this process apart from an earlier one at the same address.
   public init(
-    name: EntityName, config: Config, policy: Policy, nonce: UInt32 = UInt32.random(in: 1...UInt32.max),
+    name: EntityName, config: Config, policy: Policy,
+    nonce: UInt32 = UInt32.random(in: 1...UInt32.max),
     transport: (any Transport)? = nil
   ) throws {
     self.name = name
@@ -54,7 +55,8 @@ public final class Messenger: @unchecked Sendable {
       self.transport = transport ?? TCPTransport()
     default:
       guard let transport else {
-        throw MessengerError.bindFailed("ms_type \(config.string(.msType)) is not available in this build")
+        throw MessengerError.bindFailed(
+          "ms_type \(config.string(.msType)) is not available in this build")
       }
       self.transport = transport
     }

@@ -78,7 +78,8 @@ final class TCPStream: TransportStream, ChannelInboundHandler, @unchecked Sendab
   static func install(on channel: any Channel, options: TransportOptions) throws -> TCPStream {
     let stream = TCPStream(channel: channel)
     if options.receiveBufferSize > 0 {
-      try channel.syncOptions?.setOption(.socketOption(.so_rcvbuf), value: options.receiveBufferSize)
+      try channel.syncOptions?.setOption(
+        .socketOption(.so_rcvbuf), value: options.receiveBufferSize)
     }
     try channel.pipeline.syncOperations.addHandler(stream)
     return stream

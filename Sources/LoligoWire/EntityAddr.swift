@@ -27,7 +27,8 @@ public struct EntityAddr: Hashable, Sendable, CustomStringConvertible {
   /// 4 bytes for IPv4, 16 for IPv6, empty for none.
   public var ip: [UInt8]
 
-  public init(type: AddrType = .msgr2, nonce: UInt32 = 0, family: UInt16, port: UInt16, ip: [UInt8]) {
+  public init(type: AddrType = .msgr2, nonce: UInt32 = 0, family: UInt16, port: UInt16, ip: [UInt8])
+  {
     self.type = type
     self.nonce = nonce
     self.family = family

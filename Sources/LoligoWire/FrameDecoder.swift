@@ -129,7 +129,8 @@ public struct FrameDecoder: Sendable {
       }
     }
     var frame = Frame(
-      tag: p.tag, segmentCount: p.segmentCount, segments: (s0, emptyBuffer, emptyBuffer, emptyBuffer)
+      tag: p.tag, segmentCount: p.segmentCount,
+      segments: (s0, emptyBuffer, emptyBuffer, emptyBuffer)
     )
     guard p.segmentCount > 1 else { return frame }
     frame.segments.1 = buffer.readSlice(length: Int(p.lengths.1))!

@@ -17,7 +17,7 @@ public func fuzzFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
 #if FUZZING
   /// SwiftPM names the entry point itself, so hand control to libFuzzer's driver from it.
   @_silgen_name("LLVMFuzzerRunDriver")
-  func LLVMFuzzerRunDriver(
+  func llvmFuzzerRunDriver(
     _ argc: UnsafeMutablePointer<CInt>,
     _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
@@ -28,7 +28,7 @@ public func fuzzFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     static func main() {
       var argc = CommandLine.argc
       var argv = CommandLine.unsafeArgv
-      exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzFrameDecoder($0, $1) })
+      exit(llvmFuzzerRunDriver(&argc, &argv) { fuzzFrameDecoder($0, $1) })
     }
   }
 #else
@@ -40,7 +40,8 @@ public func fuzzFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
       for argument in CommandLine.arguments.dropFirst() {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-          FileHandle.standardError.write(Data("fuzz-frame-decoder: no such file \(argument)\n".utf8))
+          FileHandle.standardError.write(
+            Data("fuzz-frame-decoder: no such file \(argument)\n".utf8))
           exit(2)
         }
         let files =

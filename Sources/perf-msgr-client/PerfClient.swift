@@ -36,7 +36,8 @@ struct PerfClient: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
-  @Option(help: "Cluster TOML file ([global], [client] sections); else $LOLIGO_CONF, else ./loligo.toml.")
+  @Option(
+    help: "Cluster TOML file ([global], [client] sections); else $LOLIGO_CONF, else ./loligo.toml.")
   var conf: String?
 
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
@@ -88,7 +89,9 @@ struct PerfClient: ParsableCommand {
     )
     var config = baseConfig
     if let msType {
-      do { try config.set("ms_type", msType) } catch { ToolSupport.fail(Self.tool, "\(error)", code: 2) }
+      do { try config.set("ms_type", msType) } catch {
+        ToolSupport.fail(Self.tool, "\(error)", code: 2)
+      }
     }
     let serverAddr: EntityAddr
     do {
@@ -97,17 +100,23 @@ struct PerfClient: ParsableCommand {
       ToolSupport.fail(Self.tool, "\(error)", code: 2)
     }
     let jobs = ToolSupport.integer(numjobs, name: "numjobs", tool: Self.tool, range: 1...1024)
-    let depth = ToolSupport.integer(concurrency, name: "concurrency", tool: Self.tool, range: 1...65536)
+    let depth = ToolSupport.integer(
+      concurrency, name: "concurrency", tool: Self.tool, range: 1...65536)
     let count = ToolSupport.integer(ios, name: "ios", tool: Self.tool, range: 1...Int(Int32.max))
-    let think = ToolSupport.integer(thinkTime, name: "think time", tool: Self.tool, range: 0...10_000_000)
+    let think = ToolSupport.integer(
+      thinkTime, name: "think time", tool: Self.tool, range: 0...10_000_000)
     let maxMessage = config.int(.msMaxMessageSize)
-    let length = ToolSupport.integer(msgLength, name: "msg length", tool: Self.tool, range: 0...Int.max)
+    let length = ToolSupport.integer(
+      msgLength, name: "msg length", tool: Self.tool, range: 0...Int.max)
     if length > maxMessage - 256 {
       ToolSupport.fail(
-        Self.tool, "msg length \(length) exceeds ms_max_message_size (\(maxMessage) bytes, less 256 for the op)",
+        Self.tool,
+        "msg length \(length) exceeds ms_max_message_size (\(maxMessage) bytes, less 256 for the op)",
         code: 2)
     }
-    guard stallTimeout >= 0 else { ToolSupport.fail(Self.tool, "--stall-timeout must be >= 0", code: 2) }
+    guard stallTimeout >= 0 else {
+      ToolSupport.fail(Self.tool, "--stall-timeout must be >= 0", code: 2)
+    }
     if json != nil && results != nil {
       ToolSupport.fail(Self.tool, "give --json or --results, not both", code: 2)
     }
@@ -153,7 +162,8 @@ struct PerfClient: ParsableCommand {
       }
     }
 
-    let sampler = ProgressSampler(jobs: clientJobs, messageLength: length, quiet: quiet, total: jobs * count)
+    let sampler = ProgressSampler(
+      jobs: clientJobs, messageLength: length, quiet: quiet, total: jobs * count)
     let cpuStart = loligo_process_cpu_ns()
     let start = Cycles.now()
     sampler.start(at: start)
@@ -215,7 +225,9 @@ struct PerfClient: ParsableCommand {
     print(" clock: \(calibration.description)")
     let cpuSeconds = Double(cpuNs) / 1e9
     let cpuPerMessage = Double(cpuNs) / 1000 / Double(max(received, 1))
-    print(String(format: " cpu: %.3f s in this process, %.2f us per message", cpuSeconds, cpuPerMessage))
+    print(
+      String(format: " cpu: %.3f s in this process, %.2f us per message", cpuSeconds, cpuPerMessage)
+    )
     if legacy && received < totalOps {
       print(" legacy: \(totalOps - received) replies had not arrived when the clock stopped")
     }
@@ -232,7 +244,8 @@ struct PerfClient: ParsableCommand {
           messageLength: length, legacy: legacy, msType: config.string(.msType),
           msAsyncOpThreads: config.int(.msAsyncOpThreads), msCrcData: config.bool(.msCrcData)),
         result: .init(
-          totalOps: totalOps, repliesReceived: received, runTimeUs: Cycles.toMicroseconds(runCycles),
+          totalOps: totalOps, repliesReceived: received,
+          runTimeUs: Cycles.toMicroseconds(runCycles),
           messagesPerSecond: rate, mibPerSecond: mib, latency: latency, cpuSeconds: cpuSeconds,
           cpuUsPerMessage: cpuPerMessage),
         jobs: jobResults, perSecondCSV: writer.csvURL.lastPathComponent)

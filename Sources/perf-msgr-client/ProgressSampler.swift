@@ -4,7 +4,9 @@ import LoligoCore
 /// Samples every job's reply count once a second: a row of the per-second CSV each time, and
 /// a progress line on stderr unless quiet.
 final class ProgressSampler: @unchecked Sendable {
-  static let csvHeader = ["second", "replies", "msgs_per_s", "mib_per_s", "avg_lat_us", "total_replies"]
+  static let csvHeader = [
+    "second", "replies", "msgs_per_s", "mib_per_s", "avg_lat_us", "total_replies",
+  ]
 
   private let jobs: [ClientJob]
   private let messageLength: Int

@@ -37,7 +37,8 @@ struct PerfServer: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
-  @Option(help: "Cluster TOML file ([global], [osd] sections); else $LOLIGO_CONF, else ./loligo.toml.")
+  @Option(
+    help: "Cluster TOML file ([global], [osd] sections); else $LOLIGO_CONF, else ./loligo.toml.")
   var conf: String?
 
   @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
@@ -69,7 +70,9 @@ struct PerfServer: ParsableCommand {
     let (bind, workerThreads, thinkTime) = (positional[0], positional[1], positional[2])
     var config = baseConfig
     if let msType {
-      do { try config.set("ms_type", msType) } catch { ToolSupport.fail(Self.tool, "\(error)", code: 2) }
+      do { try config.set("ms_type", msType) } catch {
+        ToolSupport.fail(Self.tool, "\(error)", code: 2)
+      }
     }
     let address: EntityAddr
     do {
@@ -77,8 +80,10 @@ struct PerfServer: ParsableCommand {
     } catch {
       ToolSupport.fail(Self.tool, "\(error)", code: 2)
     }
-    let workers = ToolSupport.integer(workerThreads, name: "server worker threads", tool: Self.tool, range: 0...1024)
-    let think = ToolSupport.integer(thinkTime, name: "think time", tool: Self.tool, range: 0...10_000_000)
+    let workers = ToolSupport.integer(
+      workerThreads, name: "server worker threads", tool: Self.tool, range: 0...1024)
+    let think = ToolSupport.integer(
+      thinkTime, name: "think time", tool: Self.tool, range: 0...10_000_000)
     do { try Log.shared.configure(config) } catch { ToolSupport.fail(Self.tool, "\(error)") }
 
     let stderr = FileHandle.standardError

@@ -28,7 +28,8 @@ final class CRC32CTests: XCTestCase {
     for length in [1, 3, 7, 8, 15, 16, 31, 64, 255, 256, 1000, 4096, 65537] {
       let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
       let seed = UInt32.random(in: 0...UInt32.max, using: &generator)
-      XCTAssertEqual(CRC32C.checksum(bytes, seed: seed), referenceCRC32C(bytes, seed: seed), "length \(length)")
+      XCTAssertEqual(
+        CRC32C.checksum(bytes, seed: seed), referenceCRC32C(bytes, seed: seed), "length \(length)")
     }
   }
 

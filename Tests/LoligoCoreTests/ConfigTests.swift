@@ -63,7 +63,8 @@ final class ConfigTests: XCTestCase {
     XCTAssertThrowsError(try config.load(toml: "[global]\nms_type = \n", origin: "b.toml")) {
       XCTAssertTrue("\($0)".contains("line 2"), "\($0)")
     }
-    XCTAssertThrowsError(try config.load(toml: "[global]\nms_async_op_threads = 99\n", origin: "c.toml"))
+    XCTAssertThrowsError(
+      try config.load(toml: "[global]\nms_async_op_threads = 99\n", origin: "c.toml"))
   }
 
   func testExtractOverridesLeavesOtherArguments() throws {

@@ -1,5 +1,6 @@
-@testable import LoligoCore
 import XCTest
+
+@testable import LoligoCore
 
 final class CyclesTests: XCTestCase {
   func testCalibrationOnThisMachineIsSane() {

@@ -46,7 +46,8 @@ final class EncodingTests: XCTestCase {
     var b = ByteBuffer()
     b.writeVersioned(version: 5, compat: 4) { $0.writeLE(UInt8(1)) }
     XCTAssertThrowsError(try b.readVersioned("thing", supported: 3) { _, _ in () }) { error in
-      XCTAssertEqual(error as? DecodeError, .incompatible(structure: "thing", compat: 4, supported: 3))
+      XCTAssertEqual(
+        error as? DecodeError, .incompatible(structure: "thing", compat: 4, supported: 3))
     }
   }
 

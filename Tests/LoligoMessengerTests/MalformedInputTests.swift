@@ -44,17 +44,34 @@ final class MalformedInputTests: XCTestCase {
     var encoder = FrameEncoder()
     encoder.writeMessage(
       header: MessageHeader2(seq: 1, type: 42), front: ByteBuffer(bytes: [1]),
-      middle: ByteBuffer(), data: ByteBuffer(), into: &message) { _, _ in }
+      middle: ByteBuffer(), data: ByteBuffer(), into: &message
+    ) { _, _ in }
 
     var random = SystemRandomNumberGenerator()
     let cases: [(String, [UInt8], String)] = [
-      ("random bytes", (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }, "bad banner"),
+      (
+        "random bytes", (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) },
+        "bad banner"
+      ),
       ("msgr1 banner", Array("ceph v027".utf8) + [UInt8](repeating: 0, count: 40), "msgr v1"),
-      ("bad preamble crc", banner + hello.enumerated().map { $0 == 29 ? $1 ^ 1 : $1 }, "bad preamble crc"),
-      ("bad segment crc", banner + hello.enumerated().map { $0 == 40 ? $1 ^ 1 : $1 }, "bad crc on segment 0"),
-      ("oversize segment", banner + withPreamble(hello) { $0.replaceSubrange(2..<6, with: [0, 0, 0, 0x10]) }, "exceeds limit"),
+      (
+        "bad preamble crc", banner + hello.enumerated().map { $0 == 29 ? $1 ^ 1 : $1 },
+        "bad preamble crc"
+      ),
+      (
+        "bad segment crc", banner + hello.enumerated().map { $0 == 40 ? $1 ^ 1 : $1 },
+        "bad crc on segment 0"
+      ),
+      (
+        "oversize segment",
+        banner + withPreamble(hello) { $0.replaceSubrange(2..<6, with: [0, 0, 0, 0x10]) },
+        "exceeds limit"
+      ),
       ("unknown tag", banner + withPreamble(hello) { $0[0] = 77 }, "unknown frame tag 77"),
-      ("message before auth", banner + hello + Array(message.readableBytesView), "unexpected message"),
+      (
+        "message before auth", banner + hello + Array(message.readableBytesView),
+        "unexpected message"
+      ),
       ("truncated frame", banner + Array(hello.prefix(20)), "no ready session"),
     ]
     for (name, bytes, reason) in cases {

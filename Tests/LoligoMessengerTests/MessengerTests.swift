@@ -193,7 +193,9 @@ final class MessengerTests: XCTestCase {
     waitUntil(5, "first message") { serverSide.count == 1 }
     XCTAssertEqual(server.connectionCount, 1)
     client.shutdown()
-    waitUntil(5, "standby expiry") { serverSide.resetReasons.contains { $0.contains("did not reconnect") } }
+    waitUntil(5, "standby expiry") {
+      serverSide.resetReasons.contains { $0.contains("did not reconnect") }
+    }
     XCTAssertEqual(server.connectionCount, 0)
   }
 

@@ -47,7 +47,9 @@ final class FrameCodecTests: XCTestCase {
   func testByteAtATimeAndRandomSplits() throws {
     var stream: [UInt8] = []
     for seq in 1...20 {
-      stream += encodeMessage(front: [UInt8(seq)], data: [UInt8](repeating: UInt8(seq), count: seq * 100), seq: UInt64(seq))
+      stream += encodeMessage(
+        front: [UInt8(seq)], data: [UInt8](repeating: UInt8(seq), count: seq * 100),
+        seq: UInt64(seq))
     }
     var generator = SystemRandomNumberGenerator()
     for chunking in 0..<3 {
@@ -87,14 +89,18 @@ final class FrameCodecTests: XCTestCase {
   }
 
   func testHandshakePayloadRoundTrips() throws {
-    func roundTrip<T: Equatable>(_ value: T, _ encode: (T, inout ByteBuffer) -> Void, _ decode: (inout ByteBuffer) throws -> T) throws {
+    func roundTrip<T: Equatable>(
+      _ value: T, _ encode: (T, inout ByteBuffer) -> Void, _ decode: (inout ByteBuffer) throws -> T
+    ) throws {
       var b = ByteBuffer()
       encode(value, &b)
       XCTAssertEqual(try decode(&b), value)
       XCTAssertEqual(b.readableBytes, 0)
     }
     let addr = try EntityAddr(parsing: "192.168.1.2:1234", nonce: 5)
-    try roundTrip(HelloFrame(entityType: .osd, peerAddr: addr), { $0.encode(to: &$1) }, { try HelloFrame(from: &$0) })
+    try roundTrip(
+      HelloFrame(entityType: .osd, peerAddr: addr), { $0.encode(to: &$1) },
+      { try HelloFrame(from: &$0) })
     try roundTrip(
       AuthRequestFrame(method: 1, preferredModes: [1, 2], payload: ByteBuffer(bytes: [1, 2, 3])),
       { $0.encode(to: &$1) }, { try AuthRequestFrame(from: &$0) })
@@ -104,7 +110,8 @@ final class FrameCodecTests: XCTestCase {
     try roundTrip(
       AuthDoneFrame(globalID: 77, connectionMode: 1, payload: ByteBuffer()), { $0.encode(to: &$1) },
       { try AuthDoneFrame(from: &$0) })
-    try roundTrip(AuthSignatureFrame(), { $0.encode(to: &$1) }, { try AuthSignatureFrame(from: &$0) })
+    try roundTrip(
+      AuthSignatureFrame(), { $0.encode(to: &$1) }, { try AuthSignatureFrame(from: &$0) })
     try roundTrip(
       ReconnectFrame(
         addrs: EntityAddrVec([addr]), clientCookie: 1, serverCookie: 2, globalSeq: 3, connectSeq: 4,

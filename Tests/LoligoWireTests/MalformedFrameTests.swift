@@ -7,7 +7,8 @@ import XCTest
 final class MalformedFrameTests: XCTestCase {
   let limits = FrameDecoder.Limits(maxMessageBytes: 1 << 20, maxControlBytes: 4096)
 
-  func controlFrame(_ tag: FrameTag = .ack, payload: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]) -> [UInt8] {
+  func controlFrame(_ tag: FrameTag = .ack, payload: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]) -> [UInt8]
+  {
     var encoder = FrameEncoder()
     var out = ByteBuffer()
     encoder.writeControl(tag, into: &out) { $0.writeBytes(payload) }
@@ -26,7 +27,10 @@ final class MalformedFrameTests: XCTestCase {
     bytes.replaceSubrange(28..<32, with: withUnsafeBytes(of: crc.littleEndian, Array.init))
   }
 
-  func assertError(_ bytes: [UInt8], _ check: (FrameError) -> Bool, file: StaticString = #filePath, line: UInt = #line) {
+  func assertError(
+    _ bytes: [UInt8], _ check: (FrameError) -> Bool, file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
     XCTAssertThrowsError(try decode(bytes), file: file, line: line) { error in
       guard let frameError = error as? FrameError else {
         return XCTFail("not a FrameError: \(error)", file: file, line: line)
@@ -43,7 +47,8 @@ final class MalformedFrameTests: XCTestCase {
     v1.append(ByteBuffer(bytes: Array("ceph v027".utf8) + [UInt8](repeating: 0, count: 20)))
     XCTAssertThrowsError(try v1.readBanner()) { XCTAssertTrue("\($0)".contains("v1")) }
     var badLength = FrameDecoder(limits: limits)
-    badLength.append(ByteBuffer(bytes: Array("ceph v2\n".utf8) + [17, 0] + [UInt8](repeating: 0, count: 16)))
+    badLength.append(
+      ByteBuffer(bytes: Array("ceph v2\n".utf8) + [17, 0] + [UInt8](repeating: 0, count: 16)))
     XCTAssertThrowsError(try badLength.readBanner())
     let noRev1 = Banner(supported: 0, required: 0)
     XCTAssertThrowsError(try Banner.loligo.negotiate(with: noRev1))
@@ -60,7 +65,9 @@ final class MalformedFrameTests: XCTestCase {
   func testBadSegmentCRC() {
     var bytes = controlFrame()
     bytes[33] ^= 0x40  // a payload byte
-    assertError(bytes) { if case .badSegmentCRC(segment: 0, _, _) = $0 { return true } else { return false } }
+    assertError(bytes) {
+      if case .badSegmentCRC(segment: 0, _, _) = $0 { return true } else { return false }
+    }
   }
 
   func testBadLaterSegmentCRC() {
@@ -68,10 +75,13 @@ final class MalformedFrameTests: XCTestCase {
     var out = ByteBuffer()
     encoder.writeMessage(
       header: MessageHeader2(seq: 1, type: 42), front: ByteBuffer(bytes: [1, 2, 3]),
-      middle: ByteBuffer(), data: ByteBuffer(), into: &out) { _, _ in }
+      middle: ByteBuffer(), data: ByteBuffer(), into: &out
+    ) { _, _ in }
     var bytes = Array(out.readableBytesView)
     bytes[32 + 41 + 4] ^= 0xFF  // first front byte
-    assertError(bytes) { if case .badSegmentCRC(segment: 1, _, _) = $0 { return true } else { return false } }
+    assertError(bytes) {
+      if case .badSegmentCRC(segment: 1, _, _) = $0 { return true } else { return false }
+    }
   }
 
   func testOversizeSegment() {
@@ -109,7 +119,9 @@ final class MalformedFrameTests: XCTestCase {
   func testMessageHeaderSegmentMustBe41Bytes() {
     var bytes = controlFrame(.message, payload: [UInt8](repeating: 0, count: 40))
     fixPreambleCRC(&bytes)
-    assertError(bytes) { if case .badPayload(.message, _) = $0 { return true } else { return false } }
+    assertError(bytes) {
+      if case .badPayload(.message, _) = $0 { return true } else { return false }
+    }
   }
 
   func testTruncatedFrameWaitsWithoutAllocatingClaimedSize() throws {
@@ -124,7 +136,8 @@ final class MalformedFrameTests: XCTestCase {
     var out = ByteBuffer()
     encoder.writeMessage(
       header: MessageHeader2(seq: 1, type: 42), front: ByteBuffer(bytes: [1]),
-      middle: ByteBuffer(), data: ByteBuffer(), into: &out) { _, _ in }
+      middle: ByteBuffer(), data: ByteBuffer(), into: &out
+    ) { _, _ in }
     var aborted = Array(out.readableBytesView)
     let statusIndex = aborted.count - 13
     aborted[statusIndex] = FrameEpilogue.statusAborted

@@ -18,8 +18,9 @@ final class PerfMsgrToolTests: XCTestCase {
     let runs = try FileManager.default.contentsOfDirectory(atPath: results.path)
     XCTAssertEqual(runs.count, 1)
     let run = results.appendingPathComponent(runs[0])
-    let json = try JSONSerialization.jsonObject(
-      with: Data(contentsOf: run.appendingPathComponent("result.json"))) as! [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: run.appendingPathComponent("result.json"))) as! [String: Any]
     XCTAssertEqual(json["schema"] as? String, "loligo.perf-msgr/1")
     let result = json["result"] as! [String: Any]
     XCTAssertEqual(result["total_ops"] as? Int, 6000)
@@ -39,7 +40,8 @@ final class PerfMsgrToolTests: XCTestCase {
   func testZeroWorkersRepliesInline() throws {
     let (server, port) = try startPerfServer(workers: 0)
     defer { server.terminate() }
-    let client = try ToolProcess("perf-msgr-client", ["127.0.0.1:\(port)", "1", "1", "500", "0", "0", "--quiet"])
+    let client = try ToolProcess(
+      "perf-msgr-client", ["127.0.0.1:\(port)", "1", "1", "500", "0", "0", "--quiet"])
     XCTAssertEqual(client.wait(timeout: 60), 0, client.stderr)
     XCTAssertTrue(client.stdout.contains(" Total op 500 run time "))
   }
@@ -66,11 +68,13 @@ final class PerfMsgrToolTests: XCTestCase {
   }
 
   func testClusterFileIsRead() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("loligo-\(UUID())")
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "loligo-\(UUID())")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let conf = directory.appendingPathComponent("cluster.toml")
-    try "[global]\nms_max_message_size = \"64K\"\n".write(to: conf, atomically: true, encoding: .utf8)
+    try "[global]\nms_max_message_size = \"64K\"\n".write(
+      to: conf, atomically: true, encoding: .utf8)
     let tooBig = try ToolProcess(
       "perf-msgr-client", ["127.0.0.1:1", "1", "1", "1", "0", "100000", "--conf", conf.path])
     XCTAssertEqual(tooBig.wait(timeout: 20), 2)
@@ -87,7 +91,8 @@ final class PerfMsgrToolTests: XCTestCase {
   }
 
   func testUnreachableServerFailsWithoutHanging() throws {
-    let client = try ToolProcess("perf-msgr-client", ["127.0.0.1:\(freePort())", "1", "1", "1", "0", "4096"])
+    let client = try ToolProcess(
+      "perf-msgr-client", ["127.0.0.1:\(freePort())", "1", "1", "1", "0", "4096"])
     let status = client.wait(timeout: 20)
     XCTAssertNotNil(status, "client hung on an unreachable server")
     XCTAssertNotEqual(status, 0)

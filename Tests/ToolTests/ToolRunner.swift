@@ -89,7 +89,8 @@ func freePort() -> Int {
 func startPerfServer(workers: Int = 1, extra: [String] = []) throws -> (ToolProcess, Int) {
   for _ in 0..<5 {
     let port = freePort()
-    let server = try ToolProcess("perf-msgr-server", ["127.0.0.1:\(port)", "\(workers)", "0"] + extra)
+    let server = try ToolProcess(
+      "perf-msgr-server", ["127.0.0.1:\(port)", "\(workers)", "0"] + extra)
     let deadline = Date().addingTimeInterval(10)
     while Date() < deadline && server.process.isRunning && !server.stderr.contains("listening on") {
       usleep(10_000)
@@ -98,5 +99,6 @@ func startPerfServer(workers: Int = 1, extra: [String] = []) throws -> (ToolProc
     server.terminate()
     server.wait(timeout: 5)
   }
-  throw NSError(domain: "ToolTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
+  throw NSError(
+    domain: "ToolTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
 }

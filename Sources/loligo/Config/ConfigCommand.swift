@@ -22,7 +22,8 @@ struct ConfigCommand: ParsableCommand {
         for option in ConfigOption.all {
           let type = option.typeDescription.replacingOccurrences(of: "|", with: "\\|")
           let value = "\(option.defaultValue)"
-          print("| `\(option.name)` | \(type) | `\(value.isEmpty ? "\"\"" : value)` | \(option.help) |")
+          print(
+            "| `\(option.name)` | \(type) | `\(value.isEmpty ? "\"\"" : value)` | \(option.help) |")
         }
         return
       }

@@ -94,9 +94,12 @@ struct Profile {
     if let options = table["config"]?.table {
       var check = Config()
       for (key, raw) in options {
-        let text = raw.string ?? raw.int.map(String.init) ?? raw.bool.map(String.init)
+        let text =
+          raw.string ?? raw.int.map(String.init) ?? raw.bool.map(String.init)
           ?? raw.double.map { String($0) }
-        guard let text else { throw ProfileError("\(path): [config] \(key) has an unsupported type") }
+        guard let text else {
+          throw ProfileError("\(path): [config] \(key) has an unsupported type")
+        }
         do {
           try check.set(key, text)
         } catch {

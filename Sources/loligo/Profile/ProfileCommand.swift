@@ -16,7 +16,9 @@ struct ProfileCommand: ParsableCommand {
       let names = (try? FileManager.default.contentsOfDirectory(atPath: profiles)) ?? []
       for file in names.sorted() where file.hasSuffix(".toml") {
         let profile = try Profile(path: "\(profiles)/\(file)")
-        print("\(profile.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(profile.description)")
+        print(
+          "\(profile.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(profile.description)"
+        )
       }
     }
   }
