@@ -130,7 +130,12 @@ extension Connection: TransportStreamDelegate {
   /// Writes every queued message not yet written on this stream.
   func writeQueued() {
     guard state == .ready, let stream, writtenCount < sent.count else { return }
-    var out = stream.allocator.buffer(capacity: min(estimateBatchBytes(), 256 << 10))
+    // Reuse the last batch's buffer: once the transport has written it, it is ours alone
+    // again and clear() keeps its memory (no allocation, no fresh pages per batch).
+    var out = outBuffer ?? stream.allocator.buffer(capacity: 0)
+    outBuffer = nil
+    out.clear()
+    out.reserveCapacity(min(estimateBatchBytes(), 256 << 10))
     var index = sent.index(sent.startIndex, offsetBy: writtenCount)
     while index != sent.endIndex {
       let entry = sent[index]
@@ -148,6 +153,7 @@ extension Connection: TransportStreamDelegate {
     }
     ackedInSeq = inSeq
     if out.readableBytes > 0 { stream.write(out) }
+    outBuffer = out
     if policy.lossy {
       var bytes = 0
       while writtenCount > 0, let entry = sent.popFirst() {

@@ -48,6 +48,8 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   var sent = CircularBuffer<Outgoing>(initialCapacity: 64)
   /// How many entries at the front of `sent` were written on the current stream.
   var writtenCount = 0
+  /// The buffer of the last write batch, kept for reuse.
+  var outBuffer: ByteBuffer?
   var outSeq: UInt64 = 0
   var inSeq: UInt64 = 0
   var ackedInSeq: UInt64 = 0

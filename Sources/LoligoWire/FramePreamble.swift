@@ -65,25 +65,25 @@ public struct FramePreamble: Sendable, Equatable {
   }
 
   public func encode(to buffer: inout ByteBuffer) {
-    let start = buffer.writerIndex
-    buffer.writeInteger(tag.rawValue)
-    buffer.writeInteger(UInt8(segmentCount))
-    buffer.writeLE(lengths.0)
-    buffer.writeLE(alignments.0)
-    buffer.writeLE(lengths.1)
-    buffer.writeLE(alignments.1)
-    buffer.writeLE(lengths.2)
-    buffer.writeLE(alignments.2)
-    buffer.writeLE(lengths.3)
-    buffer.writeLE(alignments.3)
-    buffer.writeInteger(flags)
-    buffer.writeInteger(UInt8(0))
-    let crc = buffer.withUnsafeReadableBytes { bytes in
-      CRC32C.checksum(
-        UnsafeRawBufferPointer(rebasing: bytes[(start - buffer.readerIndex)...]),
-        seed: CRC32C.preambleSeed)
+    // Plain stores into reserved space, then the crc over the first 28 bytes.
+    let offset = buffer.writerIndex - buffer.readerIndex
+    buffer.writeRepeatingByte(0, count: FramePreamble.size)
+    buffer.withUnsafeMutableReadableBytes { all in
+      let p = UnsafeMutableRawBufferPointer(rebasing: all[offset...])
+      p[0] = tag.rawValue
+      p[1] = UInt8(segmentCount)
+      func segment(_ i: Int, _ length: UInt32, _ alignment: UInt16) {
+        p.storeBytes(of: length.littleEndian, toByteOffset: 2 + 6 * i, as: UInt32.self)
+        p.storeBytes(of: alignment.littleEndian, toByteOffset: 6 + 6 * i, as: UInt16.self)
+      }
+      segment(0, lengths.0, alignments.0)
+      segment(1, lengths.1, alignments.1)
+      segment(2, lengths.2, alignments.2)
+      segment(3, lengths.3, alignments.3)
+      p[26] = flags
+      let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[..<28]), seed: CRC32C.preambleSeed)
+      p.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
     }
-    buffer.writeLE(crc)
   }
 
   /// Decodes and checks 32 bytes. `maxSegmentLength` bounds every segment.

@@ -41,27 +41,49 @@ public struct MessageHeader2: Sendable, Equatable {
     self.reserved = reserved
   }
 
+  /// Field offsets in the packed 41-byte layout.
+  private enum Offset {
+    static let seq = 0, tid = 8, type = 16, priority = 18, version = 20, padding = 22
+    static let dataOffset = 26, ackSeq = 28, flags = 36, compat = 37, reserved = 39
+  }
+
   @inline(__always)
   public func encode(to buffer: inout ByteBuffer) {
-    buffer.writeMultipleIntegers(
-      seq, tid, type, priority, version, dataPrePaddingLength, dataOffset, ackSeq, flags,
-      compatVersion, reserved, endianness: .little)
+    // Plain stores into reserved space: this runs once per message sent.
+    let offset = buffer.writerIndex - buffer.readerIndex
+    buffer.writeRepeatingByte(0, count: MessageHeader2.size)
+    buffer.withUnsafeMutableReadableBytes { all in
+      let p = UnsafeMutableRawBufferPointer(rebasing: all[offset...])
+      p.storeBytes(of: seq.littleEndian, toByteOffset: Offset.seq, as: UInt64.self)
+      p.storeBytes(of: tid.littleEndian, toByteOffset: Offset.tid, as: UInt64.self)
+      p.storeBytes(of: type.littleEndian, toByteOffset: Offset.type, as: UInt16.self)
+      p.storeBytes(of: priority.littleEndian, toByteOffset: Offset.priority, as: UInt16.self)
+      p.storeBytes(of: version.littleEndian, toByteOffset: Offset.version, as: UInt16.self)
+      p.storeBytes(
+        of: dataPrePaddingLength.littleEndian, toByteOffset: Offset.padding, as: UInt32.self)
+      p.storeBytes(of: dataOffset.littleEndian, toByteOffset: Offset.dataOffset, as: UInt16.self)
+      p.storeBytes(of: ackSeq.littleEndian, toByteOffset: Offset.ackSeq, as: UInt64.self)
+      p.storeBytes(of: flags, toByteOffset: Offset.flags, as: UInt8.self)
+      p.storeBytes(of: compatVersion.littleEndian, toByteOffset: Offset.compat, as: UInt16.self)
+      p.storeBytes(of: reserved.littleEndian, toByteOffset: Offset.reserved, as: UInt16.self)
+    }
   }
 
   /// Decodes exactly 41 bytes (the frame decoder has checked the segment length).
   public static func decode(_ buffer: inout ByteBuffer) throws(FrameError) -> MessageHeader2 {
-    guard
-      let (seq, tid, type, priority, version, padding, offset, ack, flags, compat, reserved) =
-        buffer.readMultipleIntegers(
-          endianness: .little,
-          as: (
-            UInt64, UInt64, UInt16, UInt16, UInt16, UInt32, UInt16, UInt64, UInt8, UInt16,
-            UInt16
-          ).self)
-    else { throw .badPayload(.message, "truncated header") }
-    return MessageHeader2(
-      seq: seq, tid: tid, type: type, priority: priority, version: version,
-      dataPrePaddingLength: padding, dataOffset: offset, ackSeq: ack, flags: flags,
-      compatVersion: compat, reserved: reserved)
+    guard buffer.readableBytes >= size else { throw .badPayload(.message, "truncated header") }
+    let header = buffer.withUnsafeReadableBytes { p -> MessageHeader2 in
+      func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+      func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+      func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
+      return MessageHeader2(
+        seq: u64(Offset.seq), tid: u64(Offset.tid), type: u16(Offset.type),
+        priority: u16(Offset.priority), version: u16(Offset.version),
+        dataPrePaddingLength: u32(Offset.padding), dataOffset: u16(Offset.dataOffset),
+        ackSeq: u64(Offset.ackSeq), flags: p[Offset.flags], compatVersion: u16(Offset.compat),
+        reserved: u16(Offset.reserved))
+    }
+    buffer.moveReaderIndex(forwardBy: size)
+    return header
   }
 }
