@@ -45,6 +45,13 @@ let package = Package(
       linkerSettings: [.linkedLibrary("isal")]
     ),
 
+    // C shim: RocksDB's C API (librocksdb-dev).
+    .systemLibrary(name: "CRocksDB"),
+    // Durable key-value store over RocksDB (monitor store, OSD metadata).
+    .target(
+      name: "LoligoKV",
+      dependencies: ["CRocksDB", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
+
     // core: Cycles, CRC32C, versioned encoding, config, errors.
     .target(
       name: "LoligoCore",
@@ -99,6 +106,7 @@ let package = Package(
     .executableTarget(name: "fuzz-frame-decoder", dependencies: ["LoligoWire"]),
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
+    .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",

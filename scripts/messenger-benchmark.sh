@@ -95,7 +95,7 @@ for line in open(sys.argv[1]):
     rows[label].append([float(v) for v in vals])
 med = lambda label, i: statistics.median(r[i] for r in rows[label])
 runs = lambda label, i: ", ".join(f"{r[i]:.0f}" for r in rows[label])
-cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": ")
+cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": \t")
 print(f"# Messenger benchmark {sys.argv[3]}\n")
 print(f"Commit {sys.argv[4]}, {os.cpu_count()} CPUs ({cpu}), {sys.argv[2]} interleaved rounds, medians. "
       f"Command: `scripts/messenger-benchmark.sh {sys.argv[2]}` (or `./bench.sh messenger-benchmark`).\n")

@@ -268,6 +268,7 @@ extension Connection {
         existing.decoder = leftover
         existing.writtenCount = 0
         existing.readPaused = false
+        existing.inReadBatch = false
         existing.state = .ident
         existing.armReadyTimeout()
         stream.setDelegate(existing)

@@ -56,6 +56,7 @@ extension Connection {
     decoder = FrameDecoder(limits: messenger.frameLimits, crcData: messenger.crcData)
     writtenCount = 0
     readPaused = false
+    inReadBatch = false
     stream.setDelegate(self)
   }
 
@@ -63,6 +64,7 @@ extension Connection {
   func dropStream() {
     guard let old = stream else { return }
     stream = nil
+    inReadBatch = false
     old.setDelegate(nil)
     old.close()
   }

@@ -49,6 +49,7 @@ public final class Messenger: @unchecked Sendable {
     self.name = name
     self.config = config
     self.nonce = nonce
+    Cycles.initialize()  // calibrate now, not on the first timed message
     self.defaultPolicy = policy
     switch config.string(.msType) {
     case "tcp":

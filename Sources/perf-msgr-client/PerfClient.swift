@@ -179,6 +179,7 @@ struct PerfClient: ParsableCommand {
       for job in clientJobs { job.messenger.shutdown() }
     }
     let stop = Cycles.now()
+    let received = clientJobs.reduce(0) { $0 + $1.repliesReceived }
     let cpuNs = loligo_process_cpu_ns() - cpuStart
     sampler.stop()
     if !legacy {
@@ -195,8 +196,8 @@ struct PerfClient: ParsableCommand {
     var merged = LatencyHistogram()
     for job in clientJobs { merged.add(job.histogram) }
     let seconds = Cycles.toSeconds(runCycles)
-    let received = clientJobs.reduce(0) { $0 + $1.repliesReceived }
-    let rate = Double(received) / seconds
+    // Legacy mode times the sends, as Ceph's tool does; otherwise the replies.
+    let rate = Double(legacy ? totalOps : received) / seconds
     let mib = rate * Double(length) / 1_048_576
     let latency = merged.summary()
     print(

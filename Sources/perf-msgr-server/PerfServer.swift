@@ -144,15 +144,16 @@ final class ServerDispatcher: Dispatcher, @unchecked Sendable {
     requests.wrappingIncrement(ordering: .relaxed)
     bytes.wrappingIncrement(by: UInt64(message.data.readableBytes), ordering: .relaxed)
     if thinkTimeUs > 0 { usleep(thinkTimeUs) }
-    let tid = message.tid
     if pool.isEmpty {
       // 0 workers: reply inline on the messenger thread (Ceph's tool would never reply).
-      connection.send(Message(type: MessageType.osdOpReply, tid: tid, front: replyFront))
+      connection.send(Message(type: MessageType.osdOpReply, tid: message.tid, front: replyFront))
       return
     }
+    // The request travels with the work, so the messenger's dispatch throttle bounds what
+    // queues up behind slow workers.
     let front = replyFront
     pool.submit(shard: connection.id) {
-      connection.send(Message(type: MessageType.osdOpReply, tid: tid, front: front))
+      connection.send(Message(type: MessageType.osdOpReply, tid: message.tid, front: front))
     }
   }
 
