@@ -79,6 +79,11 @@ let package = Package(
     // model: typed messages (OSD op and reply, ...).
     .target(name: "LoligoMessages", dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger"]),
 
+    // daemon plumbing shared by loligo-mon and loligo-osd: pid file, admin socket, counters.
+    .target(
+      name: "LoligoDaemon",
+      dependencies: ["LoligoCore", .product(name: "Atomics", package: "swift-atomics")] + nio),
+
     // results, histograms, machine description shared by every benchmark tool.
     .target(
       name: "LoligoBench",
@@ -107,6 +112,7 @@ let package = Package(
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
+    .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",

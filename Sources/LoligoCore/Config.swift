@@ -163,6 +163,18 @@ public struct Config: Sendable {
     return rest
   }
 
+  /// A string option with Ceph-style metavariables expanded for `entity` (`osd.3`):
+  /// `$name` (osd.3), `$type` (osd), `$id` (3), `$run_dir` (the run_dir option).
+  public func path(_ option: ConfigOption, entity: String) -> String {
+    var text = string(option)
+    let type = entity.split(separator: ".").first.map(String.init) ?? entity
+    let id = entity.split(separator: ".", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+    if option != .runDir { text = text.replacingOccurrences(of: "$run_dir", with: string(.runDir)) }
+    return text.replacingOccurrences(of: "$name", with: entity)
+      .replacingOccurrences(of: "$type", with: type)
+      .replacingOccurrences(of: "$id", with: id)
+  }
+
   /// Every option with its effective value and where it came from.
   public func dump() -> [(option: ConfigOption, value: ConfigValue, origin: String)] {
     ConfigOption.all.map { ($0, self[$0], origin(of: $0)) }

@@ -56,6 +56,32 @@ extension ConfigOption {
     "ms_keepalive_interval", .double(0...3600), default: .double(0),
     "Seconds between KEEPALIVE2 frames on ready sessions (0 = none).")
 
+  // MARK: cluster and daemons
+  public static let fsid = ConfigOption(
+    "fsid", .string, default: .string(""),
+    "The cluster's id (a UUID); written by `loligo cluster up`, checked by every daemon.")
+  public static let monHost = ConfigOption(
+    "mon_host", .string, default: .string(""),
+    "Monitors as NAME=IP:PORT, comma separated (e.g. a=127.0.0.1:6789,b=127.0.0.1:6790).")
+  public static let publicAddr = ConfigOption(
+    "public_addr", .string, default: .string(""),
+    "Address a daemon listens on (IP:PORT; port 0 picks one). Usually set per daemon section.")
+  public static let runDir = ConfigOption(
+    "run_dir", .string, default: .string("."),
+    "Directory for pid files and admin sockets.")
+  public static let monData = ConfigOption(
+    "mon_data", .string, default: .string("$run_dir/mon.$id"),
+    "A monitor's data directory (its RocksDB store); $id, $name, $type, $run_dir are expanded.")
+  public static let osdData = ConfigOption(
+    "osd_data", .string, default: .string("$run_dir/osd.$id"),
+    "An OSD's data directory; $id, $name, $type, $run_dir are expanded.")
+  public static let adminSocket = ConfigOption(
+    "admin_socket", .string, default: .string("$run_dir/$name.asok"),
+    "Unix socket where a daemon answers `loligo daemon NAME COMMAND` (perf dump, config show).")
+  public static let pidFile = ConfigOption(
+    "pid_file", .string, default: .string("$run_dir/$name.pid"),
+    "File holding a running daemon's pid; `loligo cluster down` stops daemons by it.")
+
   // MARK: logging
   public static let logFile = ConfigOption(
     "log_file", .string, default: .string(""),
@@ -71,7 +97,8 @@ extension ConfigOption {
     .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
     .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes,
     .msTcpNodelay,
-    .msTcpRcvbuf, .msKeepaliveInterval, .logFile, .debugMs,
+    .msTcpRcvbuf, .msKeepaliveInterval, .fsid, .monHost, .publicAddr, .runDir, .monData,
+    .osdData, .adminSocket, .pidFile, .logFile, .debugMs,
   ]
 
   private static let byName: [String: ConfigOption] = Dictionary(
