@@ -84,6 +84,14 @@ let package = Package(
       name: "LoligoDaemon",
       dependencies: ["LoligoCore", .product(name: "Atomics", package: "swift-atomics")] + nio),
 
+    // services: the OSD (object store, PGs, op pipeline, replication).
+    .target(
+      name: "LoligoOSD",
+      dependencies: [
+        "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
+        "LoligoDaemon",
+      ] + nio),
+
     // results, histograms, machine description shared by every benchmark tool.
     .target(
       name: "LoligoBench",
@@ -113,6 +121,9 @@ let package = Package(
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
+    .testTarget(
+      name: "LoligoOSDTests",
+      dependencies: ["LoligoOSD", "LoligoPlacement", "LoligoKV", "LoligoCore"] + nio),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",

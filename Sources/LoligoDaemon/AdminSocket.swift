@@ -108,7 +108,9 @@ private final class AdminConnection: ChannelInboundHandler, @unchecked Sendable 
 }
 
 /// Asks a daemon's admin socket one command; returns its JSON reply.
-public func adminSocketRequest(path: String, command: String, timeout: TimeInterval = 10) throws(DaemonError) -> String {
+public func adminSocketRequest(path: String, command: String, timeout: TimeInterval = 10)
+  throws(DaemonError) -> String
+{
   let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
   guard fd >= 0 else { throw .io("socket: \(String(cString: strerror(errno)))") }
   defer { close(fd) }

@@ -20,7 +20,9 @@ public struct DaemonContext: Sendable {
         try config.load(file: path, entity: entity)
       }
       let rest = try config.extractOverrides(from: overrides)
-      if !rest.isEmpty { throw DaemonError.usage("unexpected arguments: \(rest.joined(separator: " "))") }
+      if !rest.isEmpty {
+        throw DaemonError.usage("unexpected arguments: \(rest.joined(separator: " "))")
+      }
     } catch let error as ConfigError {
       throw .usage(error.description)
     } catch let error as DaemonError {
@@ -40,7 +42,8 @@ public struct DaemonContext: Sendable {
     if !file.isEmpty {
       let directory = (file as NSString).deletingLastPathComponent
       if !directory.isEmpty {
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+          atPath: directory, withIntermediateDirectories: true)
       }
     }
     var expanded = config

@@ -129,7 +129,9 @@ public final class RocksDB: @unchecked Sendable {
   }
 
   /// Every key and value whose key starts with `prefix`, in key order, at most `limit` of them.
-  public func scan(prefix: [UInt8], limit: Int = Int.max) throws(KVError) -> [(key: [UInt8], value: [UInt8])] {
+  public func scan(prefix: [UInt8], limit: Int = Int.max) throws(KVError) -> [(
+    key: [UInt8], value: [UInt8]
+  )] {
     try scan(from: prefix, limit: limit) { $0.starts(with: prefix) }
   }
 

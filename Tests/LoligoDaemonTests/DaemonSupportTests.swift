@@ -8,7 +8,8 @@ final class DaemonSupportTests: XCTestCase {
   var directory: URL!
 
   override func setUpWithError() throws {
-    directory = FileManager.default.temporaryDirectory.appendingPathComponent("ld-\(UUID().uuidString.prefix(8))")
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "ld-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   }
 
@@ -48,12 +49,14 @@ final class DaemonSupportTests: XCTestCase {
     XCTAssertEqual(osd["op"] as? Int, 3)
     XCTAssertEqual((osd["op_latency"] as! [String: Any])["avgcount"] as? Int, 1)
     XCTAssertTrue(try adminSocketRequest(path: path, command: "echo a b").contains("\"a\""))
-    XCTAssertTrue(try adminSocketRequest(path: path, command: "nonsense").contains("unknown command"))
+    XCTAssertTrue(
+      try adminSocketRequest(path: path, command: "nonsense").contains("unknown command"))
     XCTAssertTrue(try adminSocketRequest(path: path, command: "help").contains("perf dump"))
   }
 
   func testMissingSocketIsAClearError() {
-    XCTAssertThrowsError(try adminSocketRequest(path: directory.appendingPathComponent("none").path, command: "help"))
+    XCTAssertThrowsError(
+      try adminSocketRequest(path: directory.appendingPathComponent("none").path, command: "help"))
   }
 
   func testConfigPathsExpandMetavariables() throws {

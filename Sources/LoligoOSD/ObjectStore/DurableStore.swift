@@ -1,0 +1,589 @@
+import Foundation
+import LoligoCore
+import LoligoKV
+import LoligoPlacement
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Objects on the local disk (`osd_objectstore = durable`): every acknowledged write survives a
+/// kill -9 of the OSD.
+///
+/// Layout under the OSD's data directory:
+///
+///     meta/          RocksDB: collections, object records, xattrs, omap, counters
+///     data/<id>      one file per large object, named by a number from the records
+///
+/// Key layout in RocksDB (`<c>` is the collection `pool.seed`, `<o>` is `namespace NUL name`):
+///
+///     C<c>                      collection marker
+///     O<c>/<o>                  object record: size, mtime, file id (0 = data inline), inline data
+///     X<c>/<o> NUL <attr>       xattr value
+///     M<c>/<o> NUL <key>        omap value
+///     Snext_file_id             last file id handed out
+///
+/// Objects up to `inlineLimit` bytes keep their data in the record itself, so a small write is
+/// one RocksDB write. Larger objects live in `data/<id>`; their bytes are written and fsynced
+/// before the record that makes them visible. A single commit thread takes every transaction
+/// queued since its last pass, applies them in order, fsyncs the files they touched and writes
+/// all their records in one synced RocksDB batch (group commit), then reports the commits in
+/// order. A crash before that batch leaves, at worst, file bytes no record points to (removed
+/// at the next mount) or in-place changes of a write that was never acknowledged. Reads that
+/// race an unacknowledged overwrite of the same bytes may see part of it, as with a file.
+public final class DurableStore: ObjectStore, @unchecked Sendable {
+  public let kind = "durable"
+  public static let inlineLimit = 64 << 10
+
+  public let directory: String
+  public let maxObjectSize: UInt64
+  private let db: RocksDB
+  private let dataDirectory: String
+
+  private let queueLock = NSCondition()
+  private var queue: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)] = []
+  private var stopping = false
+  private var thread: Thread?
+  private var nextFileID: UInt64
+
+  /// Creates an empty store (`--mkfs`); fails if one exists.
+  public static func mkfs(directory: String) throws(StoreError) {
+    do {
+      try FileManager.default.createDirectory(
+        atPath: directory + "/data", withIntermediateDirectories: true)
+    } catch {
+      throw .io("cannot create \(directory)/data: \(error.localizedDescription)")
+    }
+    do {
+      let db = try RocksDB(
+        path: directory + "/meta", options: .init(createIfMissing: true, errorIfExists: true))
+      var t = KVTransaction()
+      t.put(Keys.nextFileID, encodeU64(0))
+      try db.apply(t, sync: true)
+      db.close()
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  /// Opens an existing store and removes data files no record refers to.
+  public init(directory: String, maxObjectSize: UInt64 = 1 << 30) throws(StoreError) {
+    self.directory = directory
+    self.dataDirectory = directory + "/data"
+    self.maxObjectSize = maxObjectSize
+    do {
+      db = try RocksDB(path: directory + "/meta")
+    } catch {
+      throw .io("\(error) (was the OSD created with --mkfs?)")
+    }
+    guard let raw = try? db.get(Keys.nextFileID), let counter = decodeU64(raw) else {
+      throw .corrupt("\(directory)/meta has no file counter")
+    }
+    nextFileID = counter
+    try removeOrphans()
+    let thread = Thread { [unowned self] in self.commitLoop() }
+    thread.name = "store-commit"
+    self.thread = thread
+    thread.start()
+  }
+
+  public func close() {
+    queueLock.lock()
+    stopping = true
+    queueLock.broadcast()
+    queueLock.unlock()
+    while thread?.isFinished == false { usleep(1000) }
+    db.close()
+  }
+
+  public func submit(
+    _ transaction: StoreTransaction,
+    onCommit: @escaping @Sendable (Result<Void, StoreError>) -> Void
+  ) {
+    queueLock.lock()
+    if stopping {
+      queueLock.unlock()
+      onCommit(.failure(.io("store is closed")))
+      return
+    }
+    queue.append((transaction, onCommit))
+    queueLock.signal()
+    queueLock.unlock()
+  }
+
+  // MARK: commit thread
+
+  private func commitLoop() {
+    while true {
+      queueLock.lock()
+      while queue.isEmpty && !stopping { queueLock.wait() }
+      if queue.isEmpty && stopping {
+        queueLock.unlock()
+        return
+      }
+      let batch = queue
+      queue.removeAll(keepingCapacity: true)
+      queueLock.unlock()
+      commit(batch)
+    }
+  }
+
+  /// Applies a batch of transactions; each succeeds or fails on its own, all successful ones
+  /// become durable together.
+  private func commit(_ batch: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)]) {
+    var pass = CommitPass(store: self)
+    var results: [Result<Void, StoreError>] = []
+    for (transaction, _) in batch {
+      results.append(pass.apply(transaction))
+    }
+    do throws(StoreError) {
+      try pass.finish()
+    } catch {
+      for (_, callback) in batch { callback(.failure(error)) }
+      return
+    }
+    for (index, (_, callback)) in batch.enumerated() { callback(results[index]) }
+  }
+
+  /// One pass of the commit thread: records changed so far (visible to later transactions of
+  /// the same pass), files to fsync, files to unlink after the commit.
+  struct CommitPass {
+    let store: DurableStore
+    var records: [[UInt8]: ObjectRecord?] = [:]
+    var collections: [PGID: Bool] = [:]
+    var batch = KVTransaction()
+    var dirtyFiles = Set<UInt64>()
+    var unlinkAfter: [UInt64] = []
+    var truncateAfter: [(UInt64, UInt64)] = []
+
+    init(store: DurableStore) { self.store = store }
+
+    mutating func apply(_ transaction: StoreTransaction) -> Result<Void, StoreError> {
+      // Work on copies so a failing transaction leaves this pass as it was.
+      var scratch = self
+      do throws(StoreError) {
+        for operation in transaction.operations { try scratch.apply(operation) }
+      } catch {
+        return .failure(error)
+      }
+      self = scratch
+      return .success(())
+    }
+
+    func collectionExists(_ c: PGID) -> Bool {
+      if let known = collections[c] { return known }
+      return (try? store.db.get(Keys.collection(c))) != nil
+    }
+
+    mutating func record(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectRecord? {
+      let key = Keys.object(c, o)
+      if let cached = records[key] { return cached }
+      return try store.loadRecord(key)
+    }
+
+    mutating func put(_ c: PGID, _ o: ObjectID, _ record: ObjectRecord?) {
+      let key = Keys.object(c, o)
+      records[key] = .some(record)
+      if let record { batch.put(key, record.encoded()) } else { batch.delete(key) }
+    }
+
+    mutating func apply(_ operation: StoreTransaction.Operation) throws(StoreError) {
+      let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+      switch operation {
+      case .createCollection(let c):
+        if collectionExists(c) { throw .collectionExists(c) }
+        collections[c] = true
+        batch.put(Keys.collection(c), [1])
+      case .removeCollection(let c):
+        if !collectionExists(c) { throw .noSuchCollection(c) }
+        for o in try store.objects(in: c) { try apply(.remove(c, o)) }
+        collections[c] = false
+        batch.delete(Keys.collection(c))
+      case .touch(let c, let o):
+        try requireCollection(c)
+        var r = try record(c, o) ?? ObjectRecord()
+        r.mtime = now
+        put(c, o, r)
+      case .write(let c, let o, let offset, let data):
+        try requireCollection(c)
+        try write(c, o, offset: offset, data: data, replace: false, now: now)
+      case .writeFull(let c, let o, let data):
+        try requireCollection(c)
+        try write(c, o, offset: 0, data: data, replace: true, now: now)
+      case .truncate(let c, let o, let size):
+        try requireCollection(c)
+        guard size <= store.maxObjectSize else { throw .tooLarge("truncate to \(size)") }
+        var r = try record(c, o) ?? ObjectRecord()
+        if r.fileID == 0 {
+          if Int(size) <= r.inline.count {
+            r.inline.removeSubrange(Int(size)...)
+          } else if size <= UInt64(DurableStore.inlineLimit) {
+            r.inline += [UInt8](repeating: 0, count: Int(size) - r.inline.count)
+          } else {
+            try moveToFile(&r)
+          }
+        }
+        if r.fileID != 0 {
+          if size > r.size {
+            try store.extendFile(r.fileID, to: size)
+          } else {
+            truncateAfter.append((r.fileID, size))
+          }
+          dirtyFiles.insert(r.fileID)
+        }
+        r.size = size
+        r.mtime = now
+        put(c, o, r)
+      case .remove(let c, let o):
+        try requireCollection(c)
+        guard let r = try record(c, o) else { return }
+        if r.fileID != 0 { unlinkAfter.append(r.fileID) }
+        put(c, o, nil)
+        batch.deleteRange(from: Keys.attrPrefix(c, o, kind: "X"), to: Keys.attrEnd(c, o, kind: "X"))
+        batch.deleteRange(from: Keys.attrPrefix(c, o, kind: "M"), to: Keys.attrEnd(c, o, kind: "M"))
+      case .setXattr(let c, let o, let name, let value):
+        try requireCollection(c)
+        if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
+        batch.put(Keys.attr(c, o, kind: "X", name), Array(value.readableBytesView))
+      case .removeXattr(let c, let o, let name):
+        try requireCollection(c)
+        batch.delete(Keys.attr(c, o, kind: "X", name))
+      case .setOmap(let c, let o, let values):
+        try requireCollection(c)
+        if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
+        for (key, value) in values {
+          batch.put(Keys.attr(c, o, kind: "M", key), Array(value.readableBytesView))
+        }
+      case .removeOmapKeys(let c, let o, let keys):
+        try requireCollection(c)
+        for key in keys { batch.delete(Keys.attr(c, o, kind: "M", key)) }
+      }
+    }
+
+    func requireCollection(_ c: PGID) throws(StoreError) {
+      if !collectionExists(c) { throw .noSuchCollection(c) }
+    }
+
+    mutating func write(
+      _ c: PGID, _ o: ObjectID, offset: UInt64, data: ByteBuffer, replace: Bool, now: UInt64
+    ) throws(StoreError) {
+      let end = offset + UInt64(data.readableBytes)
+      guard end <= store.maxObjectSize else { throw .tooLarge("write past \(store.maxObjectSize)") }
+      var r = try record(c, o) ?? ObjectRecord()
+      let newSize = replace ? end : max(r.size, end)
+      if replace && r.fileID != 0 && newSize <= UInt64(DurableStore.inlineLimit) {
+        unlinkAfter.append(r.fileID)
+        r.fileID = 0
+        r.inline = []
+      }
+      if replace && r.fileID == 0 { r.inline = [] }
+      if r.fileID == 0 && newSize <= UInt64(DurableStore.inlineLimit) {
+        if r.inline.count < Int(end) {
+          r.inline += [UInt8](repeating: 0, count: Int(end) - r.inline.count)
+        }
+        data.withUnsafeReadableBytes { bytes in
+          r.inline.replaceSubrange(Int(offset)..<Int(end), with: bytes)
+        }
+      } else {
+        if r.fileID == 0 { try moveToFile(&r) }
+        if replace && r.size > end { truncateAfter.append((r.fileID, end)) }
+        try store.writeFile(r.fileID, offset: offset, data: data)
+        dirtyFiles.insert(r.fileID)
+      }
+      r.size = newSize
+      r.mtime = now
+      put(c, o, r)
+    }
+
+    /// Gives an inline object a file holding its current bytes.
+    mutating func moveToFile(_ r: inout ObjectRecord) throws(StoreError) {
+      let id = try store.allocateFileID(&batch)
+      try store.writeFile(id, offset: 0, data: ByteBuffer(bytes: r.inline), create: true)
+      dirtyFiles.insert(id)
+      r.fileID = id
+      r.inline = []
+    }
+
+    /// Makes the pass durable: file bytes first, then the records, then deferred cleanups.
+    func finish() throws(StoreError) {
+      for id in dirtyFiles { try store.syncFile(id) }
+      do {
+        try store.db.apply(batch, sync: true)
+      } catch {
+        throw .io("\(error)")
+      }
+      for (id, size) in truncateAfter { store.truncateFile(id, to: size) }
+      for id in unlinkAfter { try? FileManager.default.removeItem(atPath: store.filePath(id)) }
+    }
+  }
+
+  // MARK: files
+
+  func filePath(_ id: UInt64) -> String { "\(dataDirectory)/\(String(id, radix: 16))" }
+
+  func allocateFileID(_ batch: inout KVTransaction) throws(StoreError) -> UInt64 {
+    nextFileID += 1
+    batch.put(Keys.nextFileID, encodeU64(nextFileID))
+    return nextFileID
+  }
+
+  func writeFile(_ id: UInt64, offset: UInt64, data: ByteBuffer, create: Bool = false)
+    throws(StoreError)
+  {
+    let fd = open(filePath(id), O_WRONLY | (create ? O_CREAT : 0), 0o644)
+    guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
+    defer { Foundation.close(fd) }
+    let total = data.readableBytes
+    let failure: Int32 = data.withUnsafeReadableBytes { bytes in
+      var written = 0
+      while written < total {
+        let n = pwrite(
+          fd, bytes.baseAddress! + written, total - written, off_t(offset) + off_t(written))
+        if n < 0 {
+          if errno == EINTR { continue }
+          return errno
+        }
+        written += n
+      }
+      return 0
+    }
+    if failure != 0 { throw .io("write \(filePath(id)): \(String(cString: strerror(failure)))") }
+  }
+
+  func extendFile(_ id: UInt64, to size: UInt64) throws(StoreError) {
+    guard truncate(filePath(id), off_t(size)) == 0 else {
+      throw .io("truncate \(filePath(id)): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  func truncateFile(_ id: UInt64, to size: UInt64) {
+    _ = truncate(filePath(id), off_t(size))
+  }
+
+  func syncFile(_ id: UInt64) throws(StoreError) {
+    let fd = open(filePath(id), O_RDONLY)
+    guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
+    defer { Foundation.close(fd) }
+    guard fdatasync(fd) == 0 else {
+      throw .io("fdatasync \(filePath(id)): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Deletes data files that no object record names (left by a crash mid-commit).
+  private func removeOrphans() throws(StoreError) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory)) ?? []
+    guard !names.isEmpty else { return }
+    var used = Set<UInt64>()
+    do {
+      for (_, value) in try db.scan(prefix: [UInt8(ascii: "O")]) {
+        if let record = ObjectRecord(decoding: value), record.fileID != 0 {
+          used.insert(record.fileID)
+        }
+      }
+    } catch {
+      throw .io("\(error)")
+    }
+    for name in names {
+      guard let id = UInt64(name, radix: 16), !used.contains(id) else { continue }
+      try? FileManager.default.removeItem(atPath: filePath(id))
+    }
+  }
+
+  // MARK: reads
+
+  func loadRecord(_ key: [UInt8]) throws(StoreError) -> ObjectRecord? {
+    let raw: [UInt8]?
+    do {
+      raw = try db.get(key)
+    } catch {
+      throw .io("\(error)")
+    }
+    guard let raw else { return nil }
+    guard let record = ObjectRecord(decoding: raw) else { throw .corrupt("bad object record") }
+    return record
+  }
+
+  func objects(in c: PGID) throws(StoreError) -> [ObjectID] {
+    do {
+      return try db.scan(prefix: Keys.objectPrefix(c)).compactMap {
+        Keys.objectID(fromKey: $0.key, c)
+      }
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  public func read(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?) throws(StoreError)
+    -> ByteBuffer
+  {
+    guard collectionExists(c) else { throw .noSuchCollection(c) }
+    guard let r = try loadRecord(Keys.object(c, o)) else { throw .noSuchObject(o) }
+    guard offset < r.size else { return ByteBuffer() }
+    let count = Int(min(length ?? r.size, r.size - offset))
+    if r.fileID == 0 {
+      return ByteBuffer(bytes: r.inline[Int(offset)..<Int(offset) + count])
+    }
+    var buffer = ByteBufferAllocator().buffer(capacity: count)
+    let fd = open(filePath(r.fileID), O_RDONLY)
+    guard fd >= 0 else {
+      throw .corrupt("data file of \(o) missing: \(String(cString: strerror(errno)))")
+    }
+    defer { Foundation.close(fd) }
+    let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+      var done = 0
+      while done < count {
+        let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        done += n
+      }
+      return done
+    }
+    if got < count {
+      // Bytes past the end of the file read as zeros (a sparse extension).
+      buffer.writeRepeatingByte(0, count: count - got)
+    }
+    return buffer
+  }
+
+  public func stat(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectStat {
+    guard collectionExists(c) else { throw .noSuchCollection(c) }
+    guard let r = try loadRecord(Keys.object(c, o)) else { throw .noSuchObject(o) }
+    return ObjectStat(size: r.size, mtime: r.mtime)
+  }
+
+  public func xattr(_ c: PGID, _ o: ObjectID, _ name: String) throws(StoreError) -> ByteBuffer {
+    guard try loadRecord(Keys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    do {
+      guard let value = try db.get(Keys.attr(c, o, kind: "X", name)) else {
+        throw StoreError.noSuchAttribute(name)
+      }
+      return ByteBuffer(bytes: value)
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  public func omap(_ c: PGID, _ o: ObjectID, keys: [String]) throws(StoreError)
+    -> [String: ByteBuffer]
+  {
+    guard try loadRecord(Keys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    do {
+      let prefix = Keys.attrPrefix(c, o, kind: "M")
+      var result: [String: ByteBuffer] = [:]
+      for (key, value) in try db.scan(prefix: prefix) {
+        let name = String(decoding: key[prefix.count...], as: UTF8.self)
+        if keys.isEmpty || keys.contains(name) { result[name] = ByteBuffer(bytes: value) }
+      }
+      return result
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  public func list(_ c: PGID, after cursor: ObjectID?, limit: Int) throws(StoreError) -> [ObjectID]
+  {
+    guard collectionExists(c) else { throw .noSuchCollection(c) }
+    let all = try objects(in: c)  // already in key order: (namespace, name)
+    return Array(all.filter { cursor == nil || $0 > cursor! }.prefix(limit))
+  }
+
+  public func collections() throws(StoreError) -> [PGID] {
+    do {
+      return try db.scan(prefix: [UInt8(ascii: "C")]).compactMap {
+        PGID(String(decoding: $0.key.dropFirst(), as: UTF8.self))
+      }.sorted()
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  public func collectionExists(_ c: PGID) -> Bool {
+    ((try? db.get(Keys.collection(c))) ?? nil) != nil
+  }
+}
+
+/// What RocksDB holds for one object.
+struct ObjectRecord: Equatable {
+  var size: UInt64 = 0
+  var mtime: UInt64 = 0
+  /// 0 when the data is inline.
+  var fileID: UInt64 = 0
+  var inline: [UInt8] = []
+
+  func encoded() -> [UInt8] {
+    var b = ByteBuffer()
+    b.writeVersioned(version: 1, compat: 1) { b in
+      b.writeLE(size)
+      b.writeLE(mtime)
+      b.writeLE(fileID)
+      b.writeBlob(inline)
+    }
+    return Array(b.readableBytesView)
+  }
+
+  init(size: UInt64 = 0, mtime: UInt64 = 0, fileID: UInt64 = 0, inline: [UInt8] = []) {
+    self.size = size
+    self.mtime = mtime
+    self.fileID = fileID
+    self.inline = inline
+  }
+
+  init?(decoding bytes: [UInt8]) {
+    var b = ByteBuffer(bytes: bytes)
+    guard
+      let record = try? b.readVersioned(
+        "object record", supported: 1,
+        { b, _ -> ObjectRecord in
+          ObjectRecord(
+            size: try b.readLE(UInt64.self), mtime: try b.readLE(UInt64.self),
+            fileID: try b.readLE(UInt64.self),
+            inline: Array(try b.readBlob(limit: DurableStore.inlineLimit).readableBytesView))
+        })
+    else { return nil }
+    self = record
+  }
+}
+
+/// RocksDB key construction for the durable store (layout in `DurableStore`'s comment).
+enum Keys {
+  static let nextFileID = Array("Snext_file_id".utf8)
+
+  static func collection(_ c: PGID) -> [UInt8] { Array("C\(c)".utf8) }
+
+  static func objectPrefix(_ c: PGID) -> [UInt8] { Array("O\(c)/".utf8) }
+
+  static func object(_ c: PGID, _ o: ObjectID) -> [UInt8] {
+    objectPrefix(c) + Array(o.namespace.utf8) + [0] + Array(o.name.utf8)
+  }
+
+  static func objectID(fromKey key: [UInt8], _ c: PGID) -> ObjectID? {
+    let rest = key.dropFirst(objectPrefix(c).count)
+    guard let nul = rest.firstIndex(of: 0) else { return nil }
+    return ObjectID(
+      String(decoding: rest[(nul + 1)...], as: UTF8.self),
+      namespace: String(decoding: rest[..<nul], as: UTF8.self))
+  }
+
+  static func attrPrefix(_ c: PGID, _ o: ObjectID, kind: Character) -> [UInt8] {
+    Array("\(kind)\(c)/".utf8) + Array(o.namespace.utf8) + [0] + Array(o.name.utf8) + [0]
+  }
+
+  /// Just past every key with `attrPrefix` (for range deletes).
+  static func attrEnd(_ c: PGID, _ o: ObjectID, kind: Character) -> [UInt8] {
+    var end = attrPrefix(c, o, kind: kind)
+    end[end.count - 1] = 1
+    return end
+  }
+
+  static func attr(_ c: PGID, _ o: ObjectID, kind: Character, _ name: String) -> [UInt8] {
+    attrPrefix(c, o, kind: kind) + Array(name.utf8)
+  }
+}
+
+func encodeU64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+
+func decodeU64(_ bytes: [UInt8]) -> UInt64? {
+  guard bytes.count == 8 else { return nil }
+  return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+}

@@ -1,0 +1,105 @@
+import LoligoPlacement
+import NIOCore
+
+/// Where an OSD keeps objects. Collections are placement groups; an object is a name in a
+/// namespace. Changes are `StoreTransaction`s, applied atomically and in submission order;
+/// `onCommit` runs once the transaction is durable in the store's sense (RAM for memstore,
+/// disk for the durable store) — an OSD acknowledges a write only after that.
+///
+/// Reads see every transaction whose commit has been reported.
+public protocol ObjectStore: AnyObject, Sendable {
+  /// `memstore`, `durable`: what `osd_objectstore` names.
+  var kind: String { get }
+
+  /// Queues `transaction`; `onCommit` is called exactly once — on a store thread, or before
+  /// `submit` returns when the store commits synchronously (memstore).
+  func submit(
+    _ transaction: StoreTransaction,
+    onCommit: @escaping @Sendable (Result<Void, StoreError>) -> Void)
+
+  func read(_ collection: PGID, _ object: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError)
+    -> ByteBuffer
+  func stat(_ collection: PGID, _ object: ObjectID) throws(StoreError) -> ObjectStat
+  func xattr(_ collection: PGID, _ object: ObjectID, _ name: String) throws(StoreError)
+    -> ByteBuffer
+  func omap(_ collection: PGID, _ object: ObjectID, keys: [String]) throws(StoreError)
+    -> [String: ByteBuffer]
+  /// Object names in a collection, in order, after `cursor`, at most `limit`.
+  func list(_ collection: PGID, after cursor: ObjectID?, limit: Int) throws(StoreError)
+    -> [ObjectID]
+  func collections() throws(StoreError) -> [PGID]
+  func collectionExists(_ collection: PGID) -> Bool
+
+  /// Flushes and closes; no call may follow.
+  func close()
+}
+
+extension ObjectStore {
+  /// Submits and waits for the commit (tools, tests and mkfs; never on an event loop).
+  public func apply(_ transaction: StoreTransaction) throws(StoreError) {
+    let box = CommitWaiter()
+    submit(transaction) { box.finish($0) }
+    try box.wait().get()
+  }
+}
+
+/// An object's identity inside a collection.
+public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible {
+  public var name: String
+  public var namespace: String
+
+  public init(_ name: String, namespace: String = "") {
+    self.name = name
+    self.namespace = namespace
+  }
+
+  public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+
+  public static func < (a: ObjectID, b: ObjectID) -> Bool {
+    (a.namespace, a.name) < (b.namespace, b.name)
+  }
+}
+
+public struct ObjectStat: Sendable, Equatable {
+  public var size: UInt64
+  /// Modification time, nanoseconds since the epoch.
+  public var mtime: UInt64
+
+  public init(size: UInt64, mtime: UInt64) {
+    self.size = size
+    self.mtime = mtime
+  }
+}
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+  case noSuchObject(ObjectID)
+  case noSuchCollection(PGID)
+  case collectionExists(PGID)
+  case noSuchAttribute(String)
+  case tooLarge(String)
+  case io(String)
+  case corrupt(String)
+
+  public var description: String {
+    switch self {
+    case .noSuchObject(let o): return "no such object \(o)"
+    case .noSuchCollection(let c): return "no such collection \(c)"
+    case .collectionExists(let c): return "collection \(c) exists"
+    case .noSuchAttribute(let a): return "no such attribute \(a)"
+    case .tooLarge(let what): return "too large: \(what)"
+    case .io(let why): return "store I/O error: \(why)"
+    case .corrupt(let why): return "store corrupt: \(why)"
+    }
+  }
+
+  /// The errno-style code an OSD returns to clients.
+  public var code: Int32 {
+    switch self {
+    case .noSuchObject, .noSuchCollection, .noSuchAttribute: return -2  // ENOENT
+    case .collectionExists: return -17  // EEXIST
+    case .tooLarge: return -27  // EFBIG
+    case .io, .corrupt: return -5  // EIO
+    }
+  }
+}
