@@ -74,7 +74,9 @@ let package = Package(
     ),
 
     // model: CRUSH, OSD map, pools, PG mapping.
-    .target(name: "LoligoPlacement", dependencies: ["LoligoCore"]),
+    .target(
+      name: "LoligoPlacement",
+      dependencies: ["LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
 
     // model: typed messages (OSD op and reply, ...).
     .target(name: "LoligoMessages", dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger"]),
@@ -91,6 +93,12 @@ let package = Package(
         "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
         "LoligoDaemon",
       ] + nio),
+
+    // services: the client side (MonClient; Objecter and IoCtx come with the OSDs).
+    .target(
+      name: "LoligoClient",
+      dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement"]
+        + nio),
 
     // results, histograms, machine description shared by every benchmark tool.
     .target(
@@ -110,8 +118,8 @@ let package = Package(
     .executableTarget(
       name: "loligo",
       dependencies: [
-        "LoligoCore", "LoligoPlacement", "LoligoBench", argumentParser,
-        .product(name: "TOMLKit", package: "TOMLKit"),
+        "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
+        "LoligoClient", "LoligoDaemon", argumentParser, .product(name: "TOMLKit", package: "TOMLKit"),
       ]
     ),
 

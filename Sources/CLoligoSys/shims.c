@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CLoligoSys.h"
+#include <spawn.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -30,4 +31,8 @@ int32_t loligo_thread_id(void) {
 
 void loligo_flush_stdout(void) {
     fflush(stdout);
+}
+
+short loligo_posix_spawn_setsid(void) {
+    return POSIX_SPAWN_SETSID;
 }

@@ -9,6 +9,7 @@ struct Loligo: ParsableCommand {
     abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
     subcommands: [
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
+      ClusterCommand.self,
     ]
   )
 }

@@ -68,6 +68,9 @@ uint64_t loligo_process_cpu_ns(void);
 /// fflush(stdout): Swift 6 cannot name the C global `stdout` safely.
 void loligo_flush_stdout(void);
 
+/// glibc's POSIX_SPAWN_SETSID (only visible to C with _GNU_SOURCE).
+short loligo_posix_spawn_setsid(void);
+
 /// The kernel's id of the calling thread (for logs and traces).
 int32_t loligo_thread_id(void);
 

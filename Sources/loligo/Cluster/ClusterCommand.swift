@@ -1,0 +1,221 @@
+import ArgumentParser
+import Foundation
+import LoligoClient
+import LoligoCore
+import LoligoMessages
+
+/// `loligo cluster up|down|status`: a whole cluster on this machine, like Ceph's vstart.sh.
+struct ClusterCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "cluster", abstract: "Start, inspect and stop a local cluster on 127.0.0.1.",
+    subcommands: [Up.self, Down.self, Status.self])
+
+  static let defaultDirectory = "loligo-cluster"
+
+  /// The tools live beside this executable.
+  static func tool(_ name: String) -> String {
+    URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+      .deletingLastPathComponent().appendingPathComponent(name).path
+  }
+
+  struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Create and start monitors (and OSDs) on 127.0.0.1 and wait until they serve.",
+      discussion: """
+        Writes DIR/loligo.toml, creates each daemon's store (--mkfs), starts each daemon in the \
+        background (pid file, log and admin socket in DIR) and waits for the monitors' quorum \
+        and for every OSD to be up. Prints how to point the tools at the cluster.
+
+        Example:
+          loligo cluster up --mons 3 --osds 3 --dir /tmp/c1
+          export LOLIGO_CONF=/tmp/c1/loligo.toml
+        """)
+
+    @Option(help: "Monitors to start (1...9).") var mons = 1
+    @Option(help: "OSDs to start.") var osds = 0
+    @Option(help: "OSD object store: memstore or durable.") var objectstore = "memstore"
+    @Option(help: "Cluster directory.") var dir = ClusterCommand.defaultDirectory
+    @Option(help: "Seconds to wait for the cluster to serve.") var timeout: Double = 60
+    @Option(name: .customLong("set"), help: "Extra [global] option NAME=VALUE (repeatable).")
+    var settings: [String] = []
+
+    func validate() throws {
+      guard (1...9).contains(mons) else { throw ValidationError("--mons must be 1...9") }
+      guard (0...64).contains(osds) else { throw ValidationError("--osds must be 0...64") }
+      guard ["memstore", "durable"].contains(objectstore) else {
+        throw ValidationError("--objectstore must be memstore or durable")
+      }
+    }
+
+    func run() throws {
+      let started = Date()
+      let layout = ClusterLayout(directory: dir)
+      let running = layout.daemons().compactMap { daemon -> String? in
+        guard let pid = DaemonProcess.readPid(layout.pidFile(daemon.name)), DaemonProcess.isAlive(pid)
+        else { return nil }
+        return "\(daemon.name) (pid \(pid))"
+      }
+      guard running.isEmpty else {
+        throw ClusterError(
+          "a cluster is already running in \(layout.directory): \(running.joined(separator: ", "))"
+            + "; stop it with 'loligo cluster down --dir \(dir)'")
+      }
+      // A fresh directory each time: stale stores would hold another fsid.
+      try? FileManager.default.removeItem(atPath: layout.directory)
+      var extra: [String: String] = [:]
+      for setting in settings {
+        guard let eq = setting.firstIndex(of: "=") else { throw ValidationError("--set takes NAME=VALUE") }
+        let name = String(setting[..<eq])
+        let value = String(setting[setting.index(after: eq)...])
+        var probe = Config()
+        do { try probe.set(name, value) } catch { throw ValidationError("\(error)") }
+        extra[name] = Int(value) != nil || Double(value) != nil || ["true", "false"].contains(value)
+          ? value : "\"\(value)\""
+      }
+      let names = ClusterLayout.monitorNames(mons)
+      let ports = try ClusterLayout.freePorts(mons)
+      try layout.write(
+        fsid: UUID(), monitors: Array(zip(names, ports)), osds: osds, objectStore: objectstore,
+        extra: extra)
+      say("cluster directory \(layout.directory)")
+
+      for name in names {
+        try mkfs("loligo-mon", "mon.\(name)", ["--id", name], layout)
+      }
+      for name in names {
+        try start("loligo-mon", "mon.\(name)", ["--id", name], layout)
+      }
+      let config = try ClusterClient.config(path: layout.confPath)
+      let client = try MonClient.connect(config: config)
+      defer { client.shutdown() }
+      try waitFor("quorum of \(mons)", deadline: started.addingTimeInterval(timeout)) {
+        guard let status = try? ClusterClient.json(client, ["prefix": "quorum_status"], timeout: 2),
+          let quorum = status["quorum_names"] as? [String]
+        else { return nil }
+        return quorum.count == mons ? "quorum \(quorum.joined(separator: ",")), leader \(status["quorum_leader_name"] ?? "?")" : nil
+      }
+      if osds > 0 {
+        for id in 0..<osds {
+          try mkfs("loligo-osd", "osd.\(id)", ["--id", String(id)], layout)
+        }
+        for id in 0..<osds {
+          try start("loligo-osd", "osd.\(id)", ["--id", String(id)], layout)
+        }
+        try waitFor("\(osds) OSDs up", deadline: started.addingTimeInterval(timeout)) {
+          guard let status = try? ClusterClient.json(client, ["prefix": "status"], timeout: 2),
+            let osdmap = status["osdmap"] as? [String: Any],
+            let up = osdmap["num_up_osds"] as? Int
+          else { return nil }
+          return up == osds ? "\(up) OSDs up (osdmap epoch \(osdmap["epoch"] ?? "?"))" : nil
+        }
+      }
+      say(
+        String(
+          format: "cluster up in %.1f s: %d monitor(s), %d OSD(s) (%@)",
+          Date().timeIntervalSince(started), mons, osds, objectstore))
+      say("use it with:  export LOLIGO_CONF=\(layout.confPath)")
+      say("stop it with: loligo cluster down --dir \(dir)")
+    }
+
+    private func mkfs(_ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout) throws {
+      let (status, output) = try DaemonProcess.run(
+        ClusterCommand.tool(tool), arguments + ["--conf", layout.confPath, "--mkfs"])
+      guard status == 0 else {
+        throw ClusterError("\(name) --mkfs failed: \(output.split(separator: "\n").last ?? "")")
+      }
+    }
+
+    private func start(_ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout) throws {
+      let pid = try DaemonProcess.spawn(
+        ClusterCommand.tool(tool), arguments + ["--conf", layout.confPath],
+        output: layout.outputFile(name))
+      say("started \(name) (pid \(pid))")
+    }
+
+    private func waitFor(_ what: String, deadline: Date, _ check: () -> String?) throws {
+      var lastReport = Date()
+      while Date() < deadline {
+        if let done = check() {
+          say(done)
+          return
+        }
+        if Date().timeIntervalSince(lastReport) > 5 {
+          say("waiting for \(what)...")
+          lastReport = Date()
+        }
+        usleep(100_000)
+      }
+      throw ClusterError("timed out waiting for \(what); see the logs in \(dir)")
+    }
+  }
+
+  struct Down: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Stop the daemons a cluster directory lists, by their pid files.")
+    @Option(help: "Cluster directory.") var dir = ClusterCommand.defaultDirectory
+
+    func run() throws {
+      let layout = ClusterLayout(directory: dir)
+      let daemons = layout.daemons()
+      guard !daemons.isEmpty else { throw ClusterError("no cluster in \(layout.directory)") }
+      // OSDs first, then monitors, so nothing is reported down to a missing quorum.
+      for daemon in daemons.reversed() {
+        guard let pid = DaemonProcess.readPid(layout.pidFile(daemon.name)) else { continue }
+        guard DaemonProcess.isAlive(pid) else { continue }
+        let killed = DaemonProcess.stop(pid)
+        say("stopped \(daemon.name) (pid \(pid))\(killed ? " with SIGKILL" : "")")
+      }
+    }
+  }
+
+  struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "List the cluster's daemons with pid, address and state.")
+    @Option(help: "Cluster directory.") var dir = ClusterCommand.defaultDirectory
+    @Option(help: "plain or json.") var format = "plain"
+
+    func run() throws {
+      let layout = ClusterLayout(directory: dir)
+      let daemons = layout.daemons()
+      guard !daemons.isEmpty else { throw ClusterError("no cluster in \(layout.directory)") }
+      var quorum: [String] = []
+      var leader = ""
+      var upOSDs = Set<String>()
+      if let config = try? ClusterClient.config(path: layout.confPath),
+        let client = try? MonClient.connect(config: config)
+      {
+        defer { client.shutdown() }
+        if let q = try? ClusterClient.json(client, ["prefix": "quorum_status"], timeout: 3) {
+          quorum = q["quorum_names"] as? [String] ?? []
+          leader = q["quorum_leader_name"] as? String ?? ""
+        }
+        if let dump = try? ClusterClient.json(client, ["prefix": "osd dump"], timeout: 3),
+          let osds = dump["osds"] as? [[String: Any]]
+        {
+          for osd in osds where (osd["up"] as? Int) == 1 { upOSDs.insert("osd.\(osd["osd"] ?? "")") }
+        }
+      }
+      var rows: [[String: Any]] = []
+      for daemon in daemons {
+        let pid = DaemonProcess.readPid(layout.pidFile(daemon.name))
+        let alive = pid.map(DaemonProcess.isAlive) ?? false
+        var state = alive ? "running" : "stopped"
+        if alive && daemon.type == "mon" {
+          state = daemon.id == leader ? "leader" : quorum.contains(daemon.id) ? "peon" : "out of quorum"
+        } else if alive && daemon.type == "osd" {
+          state = upOSDs.contains(daemon.name) ? "up" : "down"
+        }
+        rows.append(["name": daemon.name, "pid": pid.map(Int.init) ?? 0, "alive": alive, "state": state])
+      }
+      if format == "json" {
+        print(try ClusterClient.render(["daemons": rows, "dir": layout.directory]))
+        return
+      }
+      for row in rows {
+        let pidText = (row["pid"] as? Int).map { $0 > 0 ? String($0) : "-" } ?? "-"
+        print(
+          "\((row["name"] as! String).padding(toLength: 8, withPad: " ", startingAt: 0)) pid \(pidText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row["state"] as! String)")
+      }
+    }
+  }
+}
