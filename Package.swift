@@ -30,6 +30,7 @@ let package = Package(
     .executable(name: "perf-msgr-server", targets: ["perf-msgr-server"]),
     .executable(name: "perf-msgr-client", targets: ["perf-msgr-client"]),
     .executable(name: "loligo", targets: ["loligo"]),
+    .executable(name: "loligo-mon", targets: ["loligo-mon"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -94,6 +95,14 @@ let package = Package(
         "LoligoDaemon",
       ] + nio),
 
+    // services: the monitor (consensus core, services on Paxos, daemon wiring).
+    .target(
+      name: "LoligoMon",
+      dependencies: [
+        "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement",
+        "LoligoKV", "LoligoDaemon",
+      ] + nio),
+
     // services: the client side (MonClient; Objecter and IoCtx come with the OSDs).
     .target(
       name: "LoligoClient",
@@ -120,8 +129,13 @@ let package = Package(
       dependencies: [
         "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
         "LoligoClient", "LoligoDaemon", argumentParser, .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),
+
+    .executableTarget(
+      name: "loligo-mon",
+      dependencies: ["LoligoCore", "LoligoMon", "LoligoMessages", "LoligoDaemon", "LoligoBench"] + nio),
 
     // libFuzzer target for the frame decoder (see the README); replays a corpus otherwise.
     .executableTarget(name: "fuzz-frame-decoder", dependencies: ["LoligoWire"]),

@@ -82,6 +82,32 @@ extension ConfigOption {
     "pid_file", .string, default: .string("$run_dir/$name.pid"),
     "File holding a running daemon's pid; `loligo cluster down` stops daemons by it.")
 
+  // MARK: monitors and pools
+  public static let monLease = ConfigOption(
+    "mon_lease", .double(0.5...600), default: .double(5),
+    "Seconds a monitor lease lets peons serve reads; missing renewals call an election.")
+  public static let monElectionTimeout = ConfigOption(
+    "mon_election_timeout", .double(0.5...600), default: .double(5),
+    "Seconds an election may take before it is restarted.")
+  public static let monOSDDownOutInterval = ConfigOption(
+    "mon_osd_down_out_interval", .double(0...86400 * 30), default: .double(600),
+    "Seconds an OSD may stay down before the monitors mark it out (0 = never).")
+  public static let osdPoolDefaultSize = ConfigOption(
+    "osd_pool_default_size", .int(1...10), default: .int(3), "Replicas of a new pool.")
+  public static let osdPoolDefaultMinSize = ConfigOption(
+    "osd_pool_default_min_size", .int(0...10), default: .int(0),
+    "Replicas a new pool needs to accept writes (0 = size - size/2).")
+  public static let osdPoolDefaultPGNum = ConfigOption(
+    "osd_pool_default_pg_num", .int(1...65536), default: .int(32), "Placement groups of a new pool.")
+  public static let osdCrushChooseleafType = ConfigOption(
+    "osd_crush_chooseleaf_type", .int(0...11), default: .int(1),
+    "Failure domain of the default CRUSH rule: 1 = host, 0 = osd (one-machine clusters).")
+
+  // MARK: OSDs
+  public static let osdObjectstore = ConfigOption(
+    "osd_objectstore", .choice(["memstore", "durable"], aliases: [:]), default: .string("memstore"),
+    "Where an OSD keeps objects: memstore (RAM) or durable (RocksDB + files, survives kill -9).")
+
   // MARK: logging
   public static let logFile = ConfigOption(
     "log_file", .string, default: .string(""),
@@ -98,7 +124,10 @@ extension ConfigOption {
     .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes,
     .msTcpNodelay,
     .msTcpRcvbuf, .msKeepaliveInterval, .fsid, .monHost, .publicAddr, .runDir, .monData,
-    .osdData, .adminSocket, .pidFile, .logFile, .debugMs,
+    .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
+    .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
+    .osdObjectstore,
+    .logFile, .debugMs,
   ]
 
   private static let byName: [String: ConfigOption] = Dictionary(

@@ -66,12 +66,18 @@ public final class RocksDB: @unchecked Sendable {
     }
   }
 
+  func rawHandle() throws(KVError) -> OpaquePointer { try handle() }
+
   private func handle() throws(KVError) -> OpaquePointer {
     guard let db = lock.withLock({ db }) else { throw .closed(path) }
     return db
   }
 
   public func get(_ key: [UInt8]) throws(KVError) -> [UInt8]? {
+    try get(key, using: read)
+  }
+
+  func get(_ key: [UInt8], using read: OpaquePointer) throws(KVError) -> [UInt8]? {
     let db = try handle()
     var length = 0
     var error: UnsafeMutablePointer<CChar>?
@@ -139,6 +145,12 @@ public final class RocksDB: @unchecked Sendable {
   public func scan(
     from start: [UInt8], limit: Int = Int.max, while accept: ([UInt8]) -> Bool
   ) throws(KVError) -> [(key: [UInt8], value: [UInt8])] {
+    try scan(from: start, limit: limit, using: read, while: accept)
+  }
+
+  func scan(
+    from start: [UInt8], limit: Int, using read: OpaquePointer, while accept: ([UInt8]) -> Bool
+  ) throws(KVError) -> [(key: [UInt8], value: [UInt8])] {
     let db = try handle()
     let iterator = rocksdb_create_iterator(db, read)
     defer { rocksdb_iter_destroy(iterator) }
@@ -161,6 +173,36 @@ public final class RocksDB: @unchecked Sendable {
     rocksdb_iter_get_error(iterator, &error)
     if let message = KVError.take(&error) { throw .io(path, message) }
     return result
+  }
+}
+
+/// A point-in-time view of a database: later writes do not show through it.
+public final class RocksDBSnapshot: @unchecked Sendable {
+  private let db: RocksDB
+  private let snapshot: OpaquePointer
+  private let read: OpaquePointer
+  private let raw: OpaquePointer
+
+  public init(of db: RocksDB) throws(KVError) {
+    self.db = db
+    raw = try db.rawHandle()
+    snapshot = rocksdb_create_snapshot(raw)
+    read = rocksdb_readoptions_create()
+    rocksdb_readoptions_set_snapshot(read, snapshot)
+  }
+
+  deinit {
+    // A snapshot outliving a closed database is simply dropped.
+    if (try? db.rawHandle()) != nil { rocksdb_release_snapshot(raw, snapshot) }
+    rocksdb_readoptions_destroy(read)
+  }
+
+  public func get(_ key: [UInt8]) throws(KVError) -> [UInt8]? { try db.get(key, using: read) }
+
+  public func scan(
+    from start: [UInt8], limit: Int = Int.max, while accept: ([UInt8]) -> Bool
+  ) throws(KVError) -> [(key: [UInt8], value: [UInt8])] {
+    try db.scan(from: start, limit: limit, using: read, while: accept)
   }
 }
 

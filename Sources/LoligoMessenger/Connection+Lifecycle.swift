@@ -165,7 +165,8 @@ extension Connection {
     resolveReady(.failure(MessengerError.closed(reason)))
     messenger.forget(self)
     if notify {
-      msLog(expected ? 5 : 1) { "\(self) reset: \(reason)" }
+      // A session that never came up was a failed connect: the caller hears of it anyway.
+      msLog(expected ? 5 : everReady ? 1 : 2) { "\(self) reset: \(reason)" }
       messenger.dispatcher?.connectionReset(self, reason: reason)
     }
   }

@@ -9,7 +9,8 @@ struct Loligo: ParsableCommand {
     abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
     subcommands: [
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
-      ClusterCommand.self,
+      ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
+      OSDCommand.self, ConfigKeyCommand.self,
     ]
   )
 }

@@ -1,0 +1,379 @@
+import Foundation
+import LoligoCore
+import LoligoDaemon
+import LoligoKV
+import LoligoMessages
+import LoligoMessenger
+import LoligoWire
+import NIOCore
+import NIOPosix
+
+extension MessageType {
+  /// Monitor-to-monitor protocol messages (election, Paxos, probe, sync, forwards).
+  public static let monPeer: UInt16 = 0x4D00
+}
+
+/// A running monitor: wires the deterministic `MonitorCore` to the messenger, the RocksDB
+/// store, the services and the clock. Every core step, store write and service apply happens
+/// on one dedicated thread (the core loop), in the order the core's outputs say; the messenger's
+/// threads only hand messages over.
+public final class MonDaemon: Dispatcher, @unchecked Sendable {
+  public let name: String
+  public let rank: Int
+  let monmap: MonMap
+  let config: Config
+  let messenger: Messenger
+  let coreGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+  var coreLoop: any EventLoop { coreGroup.next() }
+  let store: RocksMonStore
+  let services: MonServices
+  let counters = PerfCounters()
+
+  // Core-loop state.
+  private var core: MonitorCore
+  private var status: MonStatus
+  private var tick: Scheduled<Void>?
+  private var waiting: [MonServices.ClientKey: Waiting] = [:]
+  private var results: [MonServices.ClientKey: (version: UInt64, result: CommandResult)] = [:]
+  private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+  private var internalTid: UInt64 = 0
+  private var stopped = false
+
+  struct Waiting {
+    let connection: Connection
+    let tid: UInt64
+    let started: UInt64
+  }
+
+  struct Subscriber {
+    let connection: Connection
+    var next: UInt32
+    let onetime: Bool
+  }
+
+  /// Creates a monitor's store from the cluster's monitor map (`loligo-mon --mkfs`).
+  public static func mkfs(path: String, monmap: MonMap) throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    let db: RocksDB
+    do {
+      db = try RocksDB(path: path + "/store.db", options: .init(createIfMissing: true, errorIfExists: true))
+    } catch {
+      throw DaemonError.store("\(error) (a monitor store exists already?)")
+    }
+    defer { db.close() }
+    try RocksMonStore(db: db).apply(MonServices.mkfs(monmap: monmap))
+  }
+
+  /// Opens the store under `path` (made by `mkfs`).
+  public init(name: String, config: Config, dataPath path: String) throws {
+    self.name = name
+    self.config = config
+    let db: RocksDB
+    do {
+      db = try RocksDB(path: path + "/store.db")
+    } catch {
+      throw DaemonError.store("\(error) (create it with loligo-mon --id \(name) --mkfs)")
+    }
+    store = RocksMonStore(db: db)
+    services = try MonServices(store: store)
+    monmap = services.monmap
+    guard let rank = monmap.rank(of: name) else {
+      throw DaemonError.usage("mon.\(name) is not in the monitor map (\(monmap.monitors.map(\.name)))")
+    }
+    self.rank = rank
+    guard config.string(.fsid).isEmpty || UUID(uuidString: config.string(.fsid)) == monmap.fsid else {
+      throw DaemonError.usage("the store belongs to cluster \(monmap.fsid), the config names \(config.string(.fsid))")
+    }
+    var coreConfig = MonitorConfig(rank: rank, monitorCount: monmap.count)
+    coreConfig.monLease = UInt64(config.double(.monLease) * 1e9)
+    coreConfig.monElectionTimeout = UInt64(config.double(.monElectionTimeout) * 1e9)
+    coreConfig.serviceStorePrefixes = Array(MonServices.storePrefixes).sorted()
+    core = MonitorCore(config: coreConfig, store: store)
+    status = core.status
+    messenger = try Messenger(
+      name: EntityName(.mon, Int64(rank)), config: config, policy: .statelessServer, nonce: UInt32(getpid()))
+    messenger.setPolicy(.lossyClient, for: .mon)
+    messenger.setDispatcher(self)
+  }
+
+  static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+  public func start() throws {
+    try messenger.bind(monmap.monitors[rank].addr)
+    coreLoop.execute { self.step(.start) }
+    // The leader marks OSDs out that stayed down too long.
+    coreLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+      self?.proposeAutoOut()
+    }
+  }
+
+  private func proposeAutoOut() {
+    let interval = config.double(.monOSDDownOutInterval)
+    guard !stopped, status.role == .leader, interval > 0 else { return }
+    let due = services.osdmap.dueForOut(now: Date().timeIntervalSince1970, interval: interval)
+    guard !due.isEmpty else { return }
+    internalTid += 1
+    let payload = MonProposalPayload(
+      fields: ["prefix": "osd out", "ids": due.map(Int.init)], stamp: Date().timeIntervalSince1970)
+    step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
+  }
+
+  public func stop() {
+    let done = coreLoop.submit {
+      self.stopped = true
+      self.tick?.cancel()
+    }
+    try? done.wait()
+    messenger.shutdown()
+    try? coreGroup.syncShutdownGracefully()
+    store.db.close()
+  }
+
+  // MARK: the core
+
+  private func step(_ input: MonInput) {
+    guard !stopped else { return }
+    let outputs = core.step(input, now: Self.now())
+    for output in outputs { perform(output) }
+    scheduleTick()
+  }
+
+  private func scheduleTick() {
+    tick?.cancel()
+    guard let deadline = core.nextDeadline else { return }
+    let delay = Int64(deadline) - Int64(Self.now())
+    tick = coreLoop.scheduleTask(in: .nanoseconds(max(delay, 0))) { [weak self] in
+      self?.step(.tick)
+    }
+  }
+
+  private func perform(_ output: MonOutput) {
+    switch output {
+    case .store(let transaction):
+      persist(transaction)
+    case .send(let to, let message):
+      guard to != rank, monmap.monitors.indices.contains(to) else { return }
+      let connection = messenger.connect(to: monmap.monitors[to].addr)
+      connection.send(Message(type: MessageType.monPeer, front: message.encoded()))
+    case .committed(let value):
+      let applied = services.apply(value)
+      if !applied.transaction.isEmpty { persist(applied.transaction) }
+      for (key, result) in applied.results where waiting[key] != nil {
+        results[key] = (value.version, result)
+      }
+      if applied.osdmapIncremental != nil { publishOSDMap() }
+      counters.counter("mon", "committed_versions").add()
+    case .storeReplaced:
+      do {
+        try services.reload(from: store)
+      } catch {
+        fatal("cannot reload services after a sync: \(error)")
+      }
+    case .reply(let reply):
+      let key = MonServices.ClientKey(clientId: reply.clientId, tid: reply.tid)
+      guard let waiter = waiting.removeValue(forKey: key) else { return }
+      let answer: CommandResult
+      switch reply.result {
+      case .committed:
+        answer = results.removeValue(forKey: key)?.result ?? CommandResult(0, "committed")
+      case .failed(let error):
+        results[key] = nil
+        switch error {
+        case .notInQuorum: answer = .error(.tryAgain, "mon.\(name) is not in quorum")
+        case .busy: answer = .error(.busy, "mon.\(name) is busy")
+        case .tooLarge: answer = .error(.range, "command too large")
+        case .interrupted: answer = .error(.tryAgain, "election interrupted the request; retry")
+        case .timedOut: answer = .error(.timedOut, "no commit within the request timeout")
+        }
+      }
+      counters.latency("mon", "command_latency").record(nanoseconds: Self.now() - waiter.started)
+      waiter.connection.send(
+        MonCommandReply(result: answer.code, status: answer.status, version: services.appliedVersion, output: answer.output)
+          .message(tid: waiter.tid))
+    case .status(let newStatus):
+      if newStatus.role != status.role || newStatus.leader != status.leader {
+        Log.shared.log("mon", 1) {
+          "mon.\(self.name): \(newStatus.role) (election epoch \(newStatus.electionEpoch), leader "
+            + "\(newStatus.leader.flatMap { self.monmap.name(ofRank: $0) } ?? "-"), quorum \(newStatus.quorum))"
+        }
+      }
+      status = newStatus
+    case .lease:
+      break
+    }
+  }
+
+  private func persist(_ transaction: MonStoreTransaction) {
+    do {
+      try store.apply(transaction)
+    } catch {
+      fatal("store write failed: \(error)")
+    }
+  }
+
+  private func fatal(_ message: String) -> Never {
+    Log.shared.error("mon", "mon.\(name): \(message); stopping")
+    exit(1)
+  }
+
+  // MARK: clients
+
+  private func handleCommand(_ message: Message) {
+    guard let connection = message.connection else { return }
+    let command: MonCommand
+    do {
+      command = try MonCommand(message)
+    } catch {
+      connection.send(MonCommandReply(result: Errno.invalid.rawValue, status: "\(error)").message(tid: message.tid))
+      return
+    }
+    counters.counter("mon", "commands").add()
+    func reply(_ result: CommandResult) {
+      connection.send(
+        MonCommandReply(result: result.code, status: result.status, version: services.appliedVersion, output: result.output)
+          .message(tid: message.tid))
+    }
+    guard command.fsid == monmap.fsid else {
+      return reply(.error(.permission, "command for cluster \(command.fsid), this is \(monmap.fsid)"))
+    }
+    guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
+      return reply(.error(.invalid, "command is not a JSON object with a prefix"))
+    }
+    if let read = services.read(prefix, fields, status: status) {
+      let serving = status.role == .leader || core.isReadable(now: Self.now())
+      // Status reports work even out of quorum; data reads need a valid lease.
+      if serving || ["quorum_status", "status", "health", "mon dump"].contains(prefix) {
+        return reply(read)
+      }
+      return reply(.error(.tryAgain, "mon.\(name) cannot serve reads now (\(status.role))"))
+    }
+    guard Self.writeCommands.contains(prefix) else {
+      return reply(.error(.invalid, "unknown command '\(prefix)'"))
+    }
+    var filled = fields
+    if prefix == "osd pool create" {
+      if filled["size"] == nil { filled["size"] = config.int(.osdPoolDefaultSize) }
+      if filled["pg_num"] == nil { filled["pg_num"] = config.int(.osdPoolDefaultPGNum) }
+      if filled["min_size"] == nil, config.int(.osdPoolDefaultMinSize) > 0 {
+        filled["min_size"] = config.int(.osdPoolDefaultMinSize)
+      }
+    }
+    if prefix == "osd boot" { filled["chooseleaf_type"] = config.int(.osdCrushChooseleafType) }
+    let payload = MonProposalPayload(fields: filled, input: command.input, stamp: Date().timeIntervalSince1970)
+    let clientId = UInt64(bitPattern: message.source?.num ?? 0)
+    let key = MonServices.ClientKey(clientId: clientId, tid: message.tid)
+    waiting[key] = Waiting(connection: connection, tid: message.tid, started: Self.now())
+    step(.client(ClientRequest(clientId: clientId, tid: message.tid, payload: payload.encoded())))
+  }
+
+  static let writeCommands: Set<String> = [
+    "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
+    "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
+    "osd out", "osd in",
+  ]
+
+  private func handleSubscribe(_ message: Message) {
+    guard let connection = message.connection, let subscribe = try? MonSubscribe(message) else { return }
+    if let item = subscribe.what["osdmap"] {
+      var subscriber = Subscriber(connection: connection, next: item.start, onetime: item.onetime)
+      send(&subscriber)
+      if !item.onetime { subscribers[ObjectIdentifier(connection)] = subscriber }
+    }
+    if subscribe.what["monmap"] != nil {
+      var b = ByteBuffer()
+      monmap.encode(to: &b)
+      connection.send(Message(type: MessageType.monMap, front: b))
+    }
+  }
+
+  /// Sends a subscriber what it lacks: incrementals from `next` if we still hold them, else the
+  /// full current map.
+  private func send(_ subscriber: inout Subscriber) {
+    let map = services.osdmap.map
+    guard subscriber.next <= map.epoch else { return }
+    var update = OSDMapUpdate(
+      fsid: monmap.fsid, oldest: services.osdmap.firstIncremental, newest: map.epoch)
+    if subscriber.next == 0 || subscriber.next < services.osdmap.firstIncremental
+      || map.epoch - subscriber.next >= UInt32(OSDMapUpdate.maxMaps)
+    {
+      update.fullMaps[map.epoch] = map.encoded()
+    } else {
+      for epoch in subscriber.next...map.epoch {
+        guard let inc = OSDMapService.incremental(epoch, store: store) else {
+          update.incrementals = [:]
+          update.fullMaps[map.epoch] = map.encoded()
+          break
+        }
+        update.incrementals[epoch] = inc
+      }
+    }
+    subscriber.connection.send(update.message())
+    subscriber.next = map.epoch + 1
+  }
+
+  private func publishOSDMap() {
+    for (id, var subscriber) in subscribers {
+      if subscriber.connection.isClosed {
+        subscribers[id] = nil
+        continue
+      }
+      send(&subscriber)
+      subscribers[id] = subscriber
+    }
+  }
+
+  // MARK: Dispatcher (messenger threads → core loop)
+
+  public func dispatch(_ message: Message) {
+    switch message.type {
+    case MessageType.monPeer:
+      guard let source = message.source, source.type == .mon,
+        monmap.monitors.indices.contains(Int(source.num))
+      else { return }
+      var front = message.front
+      guard let decoded = try? MonMessage(from: &front) else {
+        Log.shared.error("mon", "mon.\(name): undecodable message from \(source)")
+        return
+      }
+      coreLoop.execute { self.step(.message(from: Int(source.num), decoded)) }
+    case MessageType.monCommand:
+      coreLoop.execute { self.handleCommand(message) }
+    case MessageType.monSubscribe:
+      coreLoop.execute { self.handleSubscribe(message) }
+    default:
+      break
+    }
+  }
+
+  public func connectionReset(_ connection: Connection, reason: String) {
+    coreLoop.execute { self.subscribers[ObjectIdentifier(connection)] = nil }
+  }
+
+  /// What `loligo daemon mon.X COMMAND` can ask.
+  public func registerAdminCommands(_ socket: AdminSocket) {
+    socket.register("perf dump", help: "performance counters") { [counters] _ in counters.dump() }
+    socket.register("mon_status", help: "role, quorum, epochs") { [weak self] _ in
+      guard let self else { return [:] }
+      let box = try self.coreLoop.submit { () -> JSONBox in
+        JSONBox([
+          "name": self.name, "rank": self.rank, "state": self.status.role.rawValue,
+          "election_epoch": self.status.electionEpoch,
+          "quorum": Array(self.status.quorum), "leader": self.status.leader ?? -1,
+          "first_committed": self.status.firstCommitted, "last_committed": self.status.lastCommitted,
+          "osdmap_epoch": Int(self.services.osdmap.map.epoch),
+        ])
+      }.wait()
+      return box.value
+    }
+    socket.register("config show", help: "effective configuration") { [config] _ in
+      Dictionary(uniqueKeysWithValues: config.dump().map { ($0.option.name, $0.value.description) })
+    }
+  }
+}
+
+
+/// Carries a JSON-able value across threads (built and read once).
+struct JSONBox: @unchecked Sendable {
+  let value: Any
+  init(_ value: Any) { self.value = value }
+}

@@ -1,0 +1,306 @@
+import ArgumentParser
+import Foundation
+import LoligoClient
+import LoligoCore
+import LoligoMessages
+import NIOCore
+
+/// Options every command that talks to the monitors takes.
+struct ClusterOptions: ParsableArguments {
+  @Option(help: "Cluster file; else $LOLIGO_CONF, else ./loligo.toml.") var conf: String?
+  @Option(help: "Output: plain or json.") var format: OutputFormat = .plain
+  @Option(help: "Seconds to wait for the monitors.") var timeout: Int64 = 30
+
+  enum OutputFormat: String, ExpressibleByArgument { case plain, json }
+
+  /// Runs one monitor command; prints its output; throws (exit non-zero) on an error reply.
+  func run(_ fields: [String: Any], input: ByteBuffer = ByteBuffer()) throws -> MonCommandReply {
+    let config = try ClusterClient.config(path: conf)
+    let client = try MonClient.connect(config: config)
+    defer { client.shutdown() }
+    let reply: MonCommandReply
+    do {
+      reply = try client.commandSync(fields, input: input, timeout: .seconds(timeout))
+    } catch {
+      throw ClusterError("\(error)")
+    }
+    guard reply.result == 0 else {
+      throw ClusterError(reply.status.isEmpty ? "error \(reply.result)" : "\(reply.status) (error \(reply.result))")
+    }
+    return reply
+  }
+
+  func json(_ fields: [String: Any]) throws -> Any {
+    let reply = try run(fields)
+    guard let value = try? JSONSerialization.jsonObject(with: Data(reply.outputString.utf8), options: [.fragmentsAllowed])
+    else { throw ClusterError("monitor reply is not JSON") }
+    return value
+  }
+
+  /// Prints `value` as JSON, or with `plain` when the format is plain.
+  func emit(_ value: Any, plain: (Any) -> String) throws {
+    if format == .json {
+      print(try ClusterClient.render(value))
+    } else {
+      print(plain(value), terminator: "")
+    }
+  }
+}
+
+
+/// `loligo status`: the cluster at a glance, like `ceph -s`.
+struct StatusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status", abstract: "Quorum, leader, map epochs, OSD counts, pools and health.")
+  @OptionGroup var options: ClusterOptions
+
+  func run() throws {
+    let status = try options.json(["prefix": "status"])
+    try options.emit(status) { value in
+      let s = value as? [String: Any] ?? [:]
+      let health = s["health"] as? [String: Any] ?? [:]
+      let checks = (health["checks"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }
+      let monmap = s["monmap"] as? [String: Any] ?? [:]
+      let mons = (monmap["mons"] as? [[String: Any]] ?? []).count
+      let quorum = s["quorum_names"] as? [String] ?? []
+      let osdmap = s["osdmap"] as? [String: Any] ?? [:]
+      let pools = s["pools"] as? [[String: Any]] ?? []
+      var text = "  cluster:\n    id:     \(s["fsid"] ?? "?")\n    health: \(health["status"] ?? "?")\n"
+      for (name, message) in checks { text += "            \(name): \(message)\n" }
+      text += "\n  services:\n"
+      text += "    mon: \(mons) daemons, quorum \(quorum.joined(separator: ",")) (leader \(s["quorum_leader_name"] ?? "-"), election epoch \(s["election_epoch"] ?? 0))\n"
+      text += "    osd: \(osdmap["num_osds"] ?? 0) osds: \(osdmap["num_up_osds"] ?? 0) up, \(osdmap["num_in_osds"] ?? 0) in (osdmap epoch \(osdmap["epoch"] ?? 0))\n"
+      let paxos = s["paxos"] as? [String: Any] ?? [:]
+      text += "\n  data:\n    pools:   \(pools.count) pools, \(s["num_pgs"] ?? 0) pgs\n"
+      text += "    paxos:   versions \(paxos["first_committed"] ?? 0)...\(paxos["last_committed"] ?? 0), \(s["config_keys"] ?? 0) config keys\n"
+      return text
+    }
+  }
+}
+
+/// `loligo quorum-status`.
+struct QuorumStatusCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "quorum-status", abstract: "Election epoch, quorum members and leader.")
+  @OptionGroup var options: ClusterOptions
+
+  func run() throws {
+    try options.emit(try options.json(["prefix": "quorum_status"])) { value in
+      let q = value as? [String: Any] ?? [:]
+      let names = (q["quorum_names"] as? [String] ?? []).joined(separator: ",")
+      return "election epoch \(q["election_epoch"] ?? 0), quorum \(names), leader \(q["quorum_leader_name"] ?? "-")\n"
+    }
+  }
+}
+
+/// `loligo pool create|ls|delete|set`.
+struct PoolCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pool", abstract: "Create, list, change and delete pools.",
+    subcommands: [Create.self, List.self, Delete.self, Set.self])
+
+  struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Create a replicated pool.",
+      discussion: "Example: loligo pool create bench 64 --size 3 --min-size 2")
+    @Argument(help: "Pool name.") var name: String
+    @Argument(help: "Placement groups (1...65536); default osd_pool_default_pg_num.") var pgNum: Int?
+    @Option(help: "Replicas (default osd_pool_default_size).") var size: Int?
+    @Option(help: "Replicas needed to accept writes.") var minSize: Int?
+    @OptionGroup var options: ClusterOptions
+
+    func validate() throws {
+      if let pgNum, !(1...65536).contains(pgNum) { throw ValidationError("PG_NUM must be 1...65536") }
+      if let size, !(1...10).contains(size) { throw ValidationError("--size must be 1...10") }
+      if let minSize, minSize < 1 || minSize > (size ?? 10) { throw ValidationError("--min-size must be 1...size") }
+    }
+
+    func run() throws {
+      var fields: [String: Any] = ["prefix": "osd pool create", "pool": name]
+      if let pgNum { fields["pg_num"] = pgNum }
+      if let size { fields["size"] = size }
+      if let minSize { fields["min_size"] = minSize }
+      let reply = try options.run(fields)
+      print(reply.status)
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List pools.")
+    @Flag(help: "With size, min_size and pg_num.") var detail = false
+    @OptionGroup var options: ClusterOptions
+
+    func run() throws {
+      try options.emit(try options.json(["prefix": "osd pool ls"])) { value in
+        (value as? [[String: Any]] ?? []).map { pool in
+          detail
+            ? "\(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) pg_num \(pool["pg_num"] ?? 0)\n"
+            : "\(pool["pool_name"] ?? "")\n"
+        }.joined()
+      }
+    }
+  }
+
+  struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "delete", abstract: "Delete a pool and all its objects.")
+    @Argument(help: "Pool name.") var name: String
+    @Flag(name: .customLong("yes-i-really-mean-it"), help: "Required: deletion cannot be undone.")
+    var confirmed = false
+    @OptionGroup var options: ClusterOptions
+
+    func validate() throws {
+      guard confirmed else {
+        throw ValidationError("deleting pool '\(name)' destroys its data; add --yes-i-really-mean-it")
+      }
+    }
+
+    func run() throws { print(try options.run(["prefix": "osd pool delete", "pool": name]).status) }
+  }
+
+  struct Set: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Change size, min_size, pg_num or pgp_num of a pool.")
+    @Argument(help: "Pool name.") var name: String
+    @Argument(help: "size, min_size, pg_num or pgp_num.") var variable: String
+    @Argument(help: "New value.") var value: Int
+    @OptionGroup var options: ClusterOptions
+
+    func run() throws {
+      print(
+        try options.run([
+          "prefix": "osd pool set", "pool": name, "var": variable, "val": String(value),
+        ]).status)
+    }
+  }
+}
+
+/// `loligo osd dump|tree|down|out|in`.
+struct OSDCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "osd", abstract: "The OSD map: dump, tree; mark OSDs down, out, in.",
+    subcommands: [Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self])
+
+  struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Epoch, pools and every OSD's state.")
+    @OptionGroup var options: ClusterOptions
+
+    func run() throws {
+      try options.emit(try options.json(["prefix": "osd dump"])) { value in
+        let d = value as? [String: Any] ?? [:]
+        var text = "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nmax_osd \(d["max_osd"] ?? 0)\n"
+        for pool in d["pools"] as? [[String: Any]] ?? [] {
+          text += "pool \(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' replicated size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) crush_rule \(pool["crush_rule"] ?? 0) pg_num \(pool["pg_num"] ?? 0) pgp_num \(pool["pgp_num"] ?? 0) flags \(pool["flags_names"] ?? "")\n"
+        }
+        for osd in d["osds"] as? [[String: Any]] ?? [] {
+          let up = (osd["up"] as? Int) == 1 ? "up" : "down"
+          let isIn = (osd["in"] as? Int) == 1 ? "in" : "out"
+          text += "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+        }
+        return text
+      }
+    }
+  }
+
+  struct Tree: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The CRUSH hierarchy with OSD states.")
+    @OptionGroup var options: ClusterOptions
+
+    func run() throws {
+      try options.emit(try options.json(["prefix": "osd tree"])) { value in
+        let nodes = (value as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+        var text = "ID   TYPE  NAME        STATUS  REWEIGHT\n"
+        for node in nodes {
+          let type = node["type"] as? String ?? ""
+          let indent = type == "root" ? "" : type == "host" ? "  " : "    "
+          let id = String(describing: node["id"] ?? "").padding(toLength: 5, withPad: " ", startingAt: 0)
+          let name = (indent + (node["name"] as? String ?? "")).padding(toLength: 12, withPad: " ", startingAt: 0)
+          let status = (node["status"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+          let reweight = node["reweight"].map { String(format: "%.5f", ($0 as? Double) ?? 0) } ?? ""
+          text += "\(id)\(type.padding(toLength: 6, withPad: " ", startingAt: 0))\(name)\(status)\(reweight)\n"
+        }
+        return text
+      }
+    }
+  }
+
+  static func parse(_ ids: [String]) throws -> [Int] {
+    try ids.map { text in
+      let digits = text.hasPrefix("osd.") ? String(text.dropFirst(4)) : text
+      guard let id = Int(digits), id >= 0 else { throw ValidationError("'\(text)' is not an OSD id") }
+      return id
+    }
+  }
+
+  struct Mark: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "down", abstract: "Mark OSDs down.")
+    @Argument(help: "OSD ids (3 or osd.3).") var ids: [String]
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "osd down", "ids": try OSDCommand.parse(ids)]).status)
+    }
+  }
+
+  struct MarkOut: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "out", abstract: "Mark OSDs out (no data placed on them).")
+    @Argument(help: "OSD ids.") var ids: [String]
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "osd out", "ids": try OSDCommand.parse(ids)]).status)
+    }
+  }
+
+  struct MarkIn: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "in", abstract: "Mark OSDs in.")
+    @Argument(help: "OSD ids.") var ids: [String]
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "osd in", "ids": try OSDCommand.parse(ids)]).status)
+    }
+  }
+}
+
+/// `loligo config-key set|get|ls|rm`: small values stored by the monitors.
+struct ConfigKeyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "config-key", abstract: "Keys and values kept by the monitors (on Paxos).",
+    subcommands: [SetKey.self, GetKey.self, ListKeys.self, RemoveKey.self])
+
+  struct SetKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Set KEY to VALUE (committed before it returns).")
+    @Argument var key: String
+    @Argument var value: String
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "config-key set", "key": key, "val": value]).status)
+    }
+  }
+
+  struct GetKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Print the value of KEY.")
+    @Argument var key: String
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "config-key get", "key": key]).outputString)
+    }
+  }
+
+  struct ListKeys: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List keys.")
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      try options.emit(try options.json(["prefix": "config-key ls"])) { value in
+        (value as? [String] ?? []).map { $0 + "\n" }.joined()
+      }
+    }
+  }
+
+  struct RemoveKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove KEY.")
+    @Argument var key: String
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      print(try options.run(["prefix": "config-key rm", "key": key]).status)
+    }
+  }
+}
