@@ -142,6 +142,9 @@ let package = Package(
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
+    .testTarget(
+      name: "LoligoMonTests",
+      dependencies: ["LoligoCore", "LoligoMon", .product(name: "NIOCore", package: "swift-nio")]),
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
     .testTarget(
       name: "LoligoOSDTests",
