@@ -155,6 +155,8 @@ let package = Package(
       dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages"] + nio
     ),
     .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
-    .testTarget(name: "ToolTests", dependencies: ["LoligoCore"]),
+    .testTarget(
+      name: "ToolTests",
+      dependencies: ["LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon"] + nio),
   ]
 )

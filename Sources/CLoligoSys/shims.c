@@ -36,3 +36,7 @@ void loligo_flush_stdout(void) {
 short loligo_posix_spawn_setsid(void) {
     return POSIX_SPAWN_SETSID;
 }
+
+int loligo_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}

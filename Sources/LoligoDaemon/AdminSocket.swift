@@ -100,10 +100,15 @@ private final class AdminConnection: ChannelInboundHandler, @unchecked Sendable 
     }
     guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return }
     let line = pending.readString(length: newline - pending.readerIndex) ?? ""
-    let reply = socket.execute(line) + "\n"
-    let out = context.channel.allocator.buffer(string: reply)
     let channel = context.channel
-    context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in channel.close(promise: nil) }
+    let socket = self.socket
+    // Handlers may wait for the daemon's own threads: never run them on an event loop.
+    DispatchQueue.global().async {
+      let reply = socket.execute(line) + "\n"
+      channel.writeAndFlush(channel.allocator.buffer(string: reply)).whenComplete { _ in
+        channel.close(promise: nil)
+      }
+    }
   }
 }
 

@@ -45,12 +45,12 @@ final class ToolProcess: @unchecked Sendable {
     while process.isRunning {
       if Date() > deadline {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // Never block on it: a wait that cannot end would hang the whole suite.
+        for _ in 0..<500 where process.isRunning { usleep(10_000) }
         return nil
       }
       usleep(10_000)
     }
-    process.waitUntilExit()
     usleep(20_000)  // let the pipe handlers drain
     return process.terminationStatus
   }
@@ -60,10 +60,7 @@ final class ToolProcess: @unchecked Sendable {
   }
 
   deinit {
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-    }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     stdoutPipe.fileHandleForReading.readabilityHandler = nil
     stderrPipe.fileHandleForReading.readabilityHandler = nil
   }

@@ -68,6 +68,12 @@ uint64_t loligo_process_cpu_ns(void);
 /// fflush(stdout): Swift 6 cannot name the C global `stdout` safely.
 void loligo_flush_stdout(void);
 
+#include <spawn.h>
+
+/// Closes every descriptor from `lowest` up in a spawned child, so a daemon inherits no pipe or
+/// socket of the process that started it (glibc's posix_spawn_file_actions_addclosefrom_np).
+int loligo_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+
 /// glibc's POSIX_SPAWN_SETSID (only visible to C with _GNU_SOURCE).
 short loligo_posix_spawn_setsid(void);
 

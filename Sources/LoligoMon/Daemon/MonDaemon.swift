@@ -365,6 +365,14 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       }.wait()
       return box.value
     }
+    socket.register("config-key dump", help: "this monitor's applied config-key values") {
+      [weak self] _ in
+      guard let self else { return [:] }
+      return try self.coreLoop.submit { () -> JSONBox in
+        JSONBox(
+          Dictionary(uniqueKeysWithValues: self.services.configKeys.map { ($0.key, String(buffer: $0.value)) }))
+      }.wait().value
+    }
     socket.register("config show", help: "effective configuration") { [config] _ in
       Dictionary(uniqueKeysWithValues: config.dump().map { ($0.option.name, $0.value.description) })
     }
