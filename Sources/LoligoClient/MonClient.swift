@@ -25,6 +25,8 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
   private var subscriptions: [String: MonSubscribe.Item] = [:]
   private var mapHandlers: [UInt16: @Sendable (Message) -> Void] = [:]
   private var closed = false
+  /// The leader a reply named: the next command opens a session to it when nothing is in flight.
+  private var leaderRank: Int?
 
   struct Pending {
     let command: MonCommand
@@ -105,6 +107,12 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
     let (tid, connection): (UInt64, Connection?) = lock.withLock {
       if closed { return (0, nil) }
       nextTid += 1
+      if let leader = leaderRank, leader != currentRank, pending.isEmpty {
+        // Changes go through the leader anyway: talk to it directly.
+        current?.close()
+        current = nil
+        currentRank = leader
+      }
       let connection = session()
       pending[nextTid] = Pending(
         command: command, promise: promise, attempts: 1, deadline: .now() + hunt(timeout),
@@ -175,6 +183,7 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
       if current === connection {
         current = nil
         currentRank = (currentRank + 1) % max(monmap.count, 1)
+        leaderRank = nil
       }
       let replacement = session()
       var resend: [(UInt64, MonCommand)] = []
@@ -214,7 +223,10 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
         }
         return
       }
-      let p: Pending? = lock.withLock { pending.removeValue(forKey: message.tid) }
+      let p: Pending? = lock.withLock {
+        if reply.leader >= 0 && Int(reply.leader) < monmap.count { leaderRank = Int(reply.leader) }
+        return pending.removeValue(forKey: message.tid)
+      }
       p?.promise.succeed(reply)
     default:
       let handler = lock.withLock { mapHandlers[message.type] }

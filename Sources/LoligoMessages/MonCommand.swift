@@ -69,18 +69,25 @@ public struct MonCommand: Sendable, Equatable {
 /// The answer to a `MonCommand`: an errno-style result, a status line, output bytes (JSON for
 /// structured replies) and the version of the map or value the answer reflects.
 public struct MonCommandReply: Sendable, Equatable {
-  public static let version: UInt8 = 1
+  public static let version: UInt8 = 2
 
   public var result: Int32
   public var status: String
   public var version: UInt64
   public var output: ByteBuffer
+  /// Rank of the quorum's leader as the answering monitor knows it (-1: none); clients send
+  /// later changes straight to it instead of through a peon (added in version 2).
+  public var leader: Int32
 
-  public init(result: Int32, status: String = "", version: UInt64 = 0, output: ByteBuffer = ByteBuffer()) {
+  public init(
+    result: Int32, status: String = "", version: UInt64 = 0, output: ByteBuffer = ByteBuffer(),
+    leader: Int32 = -1
+  ) {
     self.result = result
     self.status = status
     self.version = version
     self.output = output
+    self.leader = leader
   }
 
   public var outputString: String { String(buffer: output) }
@@ -91,6 +98,7 @@ public struct MonCommandReply: Sendable, Equatable {
       b.writeLE(result)
       b.writeCephString(status)
       b.writeLE(version)
+      b.writeLE(leader)
     }
     return Message(type: MessageType.monCommandReply, tid: tid, front: front, data: output)
   }
@@ -100,10 +108,14 @@ public struct MonCommandReply: Sendable, Equatable {
       throw MessageDecodeError(type: message.type, reason: "not a mon command reply")
     }
     var front = message.front
-    (result, status, version) = try front.readVersioned(
+    (result, status, version, leader) = try front.readVersioned(
       "mon_command_reply", supported: MonCommandReply.version, limit: 1 << 20
-    ) { b, _ in
-      (try b.readLE(Int32.self, "result"), try b.readCephString(limit: 1 << 16, "status"), try b.readLE(UInt64.self, "version"))
+    ) { b, structVersion in
+      (
+        try b.readLE(Int32.self, "result"), try b.readCephString(limit: 1 << 16, "status"),
+        try b.readLE(UInt64.self, "version"),
+        structVersion >= 2 ? try b.readLE(Int32.self, "leader") : -1
+      )
     }
     output = message.data
   }

@@ -10,7 +10,7 @@ struct Loligo: ParsableCommand {
     subcommands: [
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
       ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
-      OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self,
+      OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
     ]
   )
 }

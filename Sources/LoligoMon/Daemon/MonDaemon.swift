@@ -134,7 +134,19 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   private func step(_ input: MonInput) {
     guard !stopped else { return }
     let outputs = core.step(input, now: Self.now())
-    for output in outputs { perform(output) }
+    if isLeaderBegin(outputs) {
+      // The leader's begin: let the peons start writing their acceptance while we write ours.
+      // Safe because nothing the peons do depends on our copy being durable, and this thread
+      // handles their answers only after our write has returned, so our acceptance is never
+      // counted before it is on disk.
+      for output in outputs { if case .send = output { perform(output) } }
+      for output in outputs {
+        if case .send = output { continue }
+        perform(output)
+      }
+    } else {
+      for output in outputs { perform(output) }
+    }
     scheduleTick()
   }
 
@@ -150,14 +162,16 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   private func perform(_ output: MonOutput) {
     switch output {
     case .store(let transaction):
-      persist(transaction)
+      persist(transaction, sync: Self.needsSync(transaction))
     case .send(let to, let message):
       guard to != rank, monmap.monitors.indices.contains(to) else { return }
       let connection = messenger.connect(to: monmap.monitors[to].addr)
       connection.send(Message(type: MessageType.monPeer, front: message.encoded()))
     case .committed(let value):
       let applied = services.apply(value)
-      if !applied.transaction.isEmpty { persist(applied.transaction) }
+      // Not synced: the next Paxos write syncs the log up to here, and a lost tail is
+      // replayed from the kept versions (the applied version travels with the state).
+      if !applied.transaction.isEmpty { persist(applied.transaction, sync: false) }
       for (key, result) in applied.results where waiting[key] != nil {
         results[key] = (value.version, result)
       }
@@ -188,7 +202,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       }
       counters.latency("mon", "command_latency").record(nanoseconds: Self.now() - waiter.started)
       waiter.connection.send(
-        MonCommandReply(result: answer.code, status: answer.status, version: services.appliedVersion, output: answer.output)
+        MonCommandReply(
+          result: answer.code, status: answer.status, version: services.appliedVersion,
+          output: answer.output, leader: Int32(status.leader ?? -1))
           .message(tid: waiter.tid))
     case .status(let newStatus):
       if newStatus.role != status.role || newStatus.leader != status.leader {
@@ -203,9 +219,49 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     }
   }
 
-  private func persist(_ transaction: MonStoreTransaction) {
+  /// A step whose store write records a value the leader is proposing (`pending_v`) and whose
+  /// other outputs only send or report status.
+  private func isLeaderBegin(_ outputs: [MonOutput]) -> Bool {
+    guard status.role == .leader, case .store(let transaction)? = outputs.first,
+      transaction.ops.contains(where: {
+        if case .put(MonStoreKeys.paxos, MonStoreKeys.pendingVersion, _) = $0 { return true }
+        return false
+      })
+    else { return false }
+    return outputs.dropFirst().allSatisfy {
+      switch $0 {
+      case .send, .status, .lease: return true
+      default: return false
+      }
+    }
+  }
+
+  /// Whether a core transaction must be synced before what follows it. A transaction that
+  /// only records a commit (last/first committed, committed values, trimming) need not be:
+  /// the value is already durably accepted by a majority, so a monitor that loses the record
+  /// in a power failure learns the decision again in recovery, and a later synced write
+  /// flushes the log up to it in order. Everything else — promises, accepted values, election
+  /// epochs, sync state — is synced, as Paxos requires.
+  static func needsSync(_ transaction: MonStoreTransaction) -> Bool {
+    for op in transaction.ops {
+      switch op {
+      case .put(let prefix, let key, _):
+        guard prefix == MonStoreKeys.paxos,
+          key == MonStoreKeys.lastCommitted || key == MonStoreKeys.firstCommitted
+            || MonStoreKeys.parseVersion(key) != nil
+        else { return true }
+      case .delete(let prefix, let key):
+        guard prefix == MonStoreKeys.paxos, MonStoreKeys.parseVersion(key) != nil else { return true }
+      case .deletePrefix:
+        return true
+      }
+    }
+    return false
+  }
+
+  private func persist(_ transaction: MonStoreTransaction, sync: Bool = true) {
     do {
-      try store.apply(transaction)
+      try store.apply(transaction, sync: sync)
     } catch {
       fatal("store write failed: \(error)")
     }
@@ -230,7 +286,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     counters.counter("mon", "commands").add()
     func reply(_ result: CommandResult) {
       connection.send(
-        MonCommandReply(result: result.code, status: result.status, version: services.appliedVersion, output: result.output)
+        MonCommandReply(
+          result: result.code, status: result.status, version: services.appliedVersion,
+          output: result.output, leader: Int32(status.leader ?? -1))
           .message(tid: message.tid))
     }
     guard command.fsid == monmap.fsid else {

@@ -44,6 +44,13 @@ final class RocksMonStore: MonStore, @unchecked Sendable {
   }
 
   func apply(_ transaction: MonStoreTransaction) throws {
+    try apply(transaction, sync: true)
+  }
+
+  /// `sync: false` is for writes that a later synced write makes durable in order (RocksDB's
+  /// log is sequential) and that can be rebuilt if lost: the services' state, which Paxos
+  /// replays from the kept versions.
+  func apply(_ transaction: MonStoreTransaction, sync: Bool) throws {
     var t = KVTransaction()
     for op in transaction.ops {
       switch op {
@@ -55,7 +62,7 @@ final class RocksMonStore: MonStore, @unchecked Sendable {
         t.deleteRange(from: Array(prefix.utf8) + [0], to: Array(prefix.utf8) + [1])
       }
     }
-    try db.apply(t, sync: true)
+    try db.apply(t, sync: sync)
   }
 }
 
