@@ -144,7 +144,10 @@ let package = Package(
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
     .testTarget(
       name: "LoligoMonTests",
-      dependencies: ["LoligoCore", "LoligoMon", .product(name: "NIOCore", package: "swift-nio")]),
+      dependencies: [
+        "LoligoCore", "LoligoMon", "LoligoMessages", "LoligoPlacement",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]),
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
     .testTarget(
       name: "LoligoOSDTests",

@@ -4,10 +4,11 @@
 #   ./bench.sh <profile>       run Profiles/<profile>.toml; ./bench.sh list shows them
 #   ./bench.sh test            build and run the whole test suite (what CI runs)
 #   ./bench.sh messenger-benchmark   the side-by-side messenger benchmark (scripts/)
+#   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-msgr-tcp-4k}" in
   -h|--help|help)
@@ -27,6 +28,11 @@ case "${1:-msgr-tcp-4k}" in
     shift
     scripts/setup.sh --bench
     exec scripts/messenger-benchmark.sh "$@"
+    ;;
+  monitor-benchmark)
+    shift
+    scripts/setup.sh
+    exec scripts/monitor-benchmark.sh "$@"
     ;;
   *)
     scripts/setup.sh

@@ -44,7 +44,8 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
   /// - Parameter messenger: a client messenger whose dispatcher this MonClient becomes, or
   ///   which forwards monitor messages to `handle(_:)`.
   public init(
-    messenger: Messenger, monmap: MonMap, huntTimeout: TimeAmount = .seconds(3), maxAttempts: Int = 10
+    messenger: Messenger, monmap: MonMap, huntTimeout: TimeAmount = .seconds(3),
+    maxAttempts: Int = 10
   ) {
     self.messenger = messenger
     self.monmap = monmap
@@ -66,7 +67,8 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
       throw MonClientError.config("\(error)")
     }
     let messenger = try Messenger(
-      name: EntityName(.client, Int64.random(in: 1..<Int64.max)), config: config, policy: .lossyClient)
+      name: EntityName(.client, Int64.random(in: 1..<Int64.max)), config: config,
+      policy: .lossyClient)
     let client = MonClient(messenger: messenger, monmap: monmap)
     messenger.setDispatcher(client)
     return client
@@ -93,7 +95,8 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
       subscriptions[name] = MonSubscribe.Item(start: start, onetime: onetime)
       return session()
     }
-    connection.send(MonSubscribe([name: MonSubscribe.Item(start: start, onetime: onetime)]).message())
+    connection.send(
+      MonSubscribe([name: MonSubscribe.Item(start: start, onetime: onetime)]).message())
   }
 
   /// Sends a command; the future completes with the monitor's reply (after the commit for a
@@ -133,7 +136,9 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
   }
 
   /// Blocking form for tools (never call it on an event loop).
-  public func commandSync(_ fields: [String: Any], input: ByteBuffer = ByteBuffer(), timeout: TimeAmount = .seconds(30))
+  public func commandSync(
+    _ fields: [String: Any], input: ByteBuffer = ByteBuffer(), timeout: TimeAmount = .seconds(30)
+  )
     throws -> MonCommandReply
   {
     try command(fields, input: input, timeout: timeout).wait()
@@ -150,7 +155,9 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
         return p.sentTo
       }
       guard let stalled else {
-        if self.lock.withLock({ self.pending[tid] != nil }) { self.scheduleHuntCheck(tid, on: loop) }
+        if self.lock.withLock({ self.pending[tid] != nil }) {
+          self.scheduleHuntCheck(tid, on: loop)
+        }
         return
       }
       self.abandon(stalled, reason: "monitor did not answer within the hunt timeout")
@@ -178,7 +185,8 @@ public final class MonClient: Dispatcher, @unchecked Sendable {
 
   /// Drops `connection` (if still current), picks the next monitor and resends what waited on it.
   private func abandon(_ connection: Connection, reason: String) {
-    let plan: (next: Connection, resend: [(UInt64, MonCommand)], giveUp: [Pending])? = lock.withLock {
+    let plan: (next: Connection, resend: [(UInt64, MonCommand)], giveUp: [Pending])? = lock.withLock
+    {
       guard !closed else { return nil }
       if current === connection {
         current = nil

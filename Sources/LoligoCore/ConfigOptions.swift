@@ -98,7 +98,8 @@ extension ConfigOption {
     "osd_pool_default_min_size", .int(0...10), default: .int(0),
     "Replicas a new pool needs to accept writes (0 = size - size/2).")
   public static let osdPoolDefaultPGNum = ConfigOption(
-    "osd_pool_default_pg_num", .int(1...65536), default: .int(32), "Placement groups of a new pool.")
+    "osd_pool_default_pg_num", .int(1...65536), default: .int(32), "Placement groups of a new pool."
+  )
   public static let osdCrushChooseleafType = ConfigOption(
     "osd_crush_chooseleaf_type", .int(0...11), default: .int(1),
     "Failure domain of the default CRUSH rule: 1 = host, 0 = osd (one-machine clusters).")

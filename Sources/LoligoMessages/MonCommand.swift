@@ -33,7 +33,9 @@ public struct MonCommand: Sendable, Equatable {
 
   /// Builds the JSON from a dictionary of strings, numbers and arrays.
   public init(fsid: UUID, _ fields: [String: Any], input: ByteBuffer = ByteBuffer()) {
-    let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+    let data =
+      (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
+      ?? Data("{}".utf8)
     self.init(fsid: fsid, json: String(decoding: data, as: UTF8.self), input: input)
   }
 
@@ -58,7 +60,9 @@ public struct MonCommand: Sendable, Equatable {
       throw MessageDecodeError(type: message.type, reason: "not a mon command")
     }
     var front = message.front
-    let (fsid, json) = try front.readVersioned("mon_command", supported: MonCommand.version, limit: 1 << 20) {
+    let (fsid, json) = try front.readVersioned(
+      "mon_command", supported: MonCommand.version, limit: 1 << 20
+    ) {
       b, _ -> (UUID, String) in
       (try readUUID(&b), try b.readCephString(limit: MonCommand.maxCommandBytes, "command"))
     }
@@ -153,10 +157,15 @@ public struct MonSubscribe: Sendable, Equatable {
 
   public init(_ message: Message) throws {
     var front = message.front
-    let items = try front.readVersioned("mon_subscribe", supported: MonSubscribe.version, limit: 1 << 16) {
+    let items = try front.readVersioned(
+      "mon_subscribe", supported: MonSubscribe.version, limit: 1 << 16
+    ) {
       b, _ in
       try b.readArray(limit: 16, minimumElementSize: 9, "subscriptions") { b in
-        (try b.readCephString(limit: 64, "map name"), Item(start: try b.readLE(UInt32.self, "start"), onetime: try b.readBool("onetime")))
+        (
+          try b.readCephString(limit: 64, "map name"),
+          Item(start: try b.readLE(UInt32.self, "start"), onetime: try b.readBool("onetime"))
+        )
       }
     }
     what = Dictionary(items, uniquingKeysWith: { $1 })
@@ -175,7 +184,10 @@ public struct OSDMapUpdate: Sendable, Equatable {
   public var oldest: UInt32
   public var newest: UInt32
 
-  public init(fsid: UUID, fullMaps: [UInt32: ByteBuffer] = [:], incrementals: [UInt32: ByteBuffer] = [:], oldest: UInt32, newest: UInt32) {
+  public init(
+    fsid: UUID, fullMaps: [UInt32: ByteBuffer] = [:], incrementals: [UInt32: ByteBuffer] = [:],
+    oldest: UInt32, newest: UInt32
+  ) {
     self.fsid = fsid
     self.fullMaps = fullMaps
     self.incrementals = incrementals
@@ -201,10 +213,12 @@ public struct OSDMapUpdate: Sendable, Equatable {
 
   public init(_ message: Message) throws {
     var front = message.front
-    self = try front.readVersioned("osd_map", supported: OSDMapUpdate.version, limit: 256 << 20) { b, _ in
+    self = try front.readVersioned("osd_map", supported: OSDMapUpdate.version, limit: 256 << 20) {
+      b, _ in
       let fsid = try readUUID(&b)
       func maps(_ b: inout ByteBuffer) throws -> [UInt32: ByteBuffer] {
-        let pairs = try b.readArray(limit: OSDMapUpdate.maxMaps, minimumElementSize: 8, "maps") { b in
+        let pairs = try b.readArray(limit: OSDMapUpdate.maxMaps, minimumElementSize: 8, "maps") {
+          b in
           (try b.readLE(UInt32.self, "epoch"), try b.readBlob(limit: 64 << 20, "map"))
         }
         return Dictionary(pairs, uniquingKeysWith: { $1 })
@@ -212,7 +226,8 @@ public struct OSDMapUpdate: Sendable, Equatable {
       let full = try maps(&b)
       let incrementals = try maps(&b)
       return OSDMapUpdate(
-        fsid: fsid, fullMaps: full, incrementals: incrementals, oldest: try b.readLE(UInt32.self, "oldest"),
+        fsid: fsid, fullMaps: full, incrementals: incrementals,
+        oldest: try b.readLE(UInt32.self, "oldest"),
         newest: try b.readLE(UInt32.self, "newest"))
     }
   }
@@ -222,5 +237,9 @@ func readUUID(_ b: inout ByteBuffer) throws -> UUID {
   guard let raw = b.readBytes(length: 16) else {
     throw DecodeError.truncated(field: "fsid", needed: 16, available: b.readableBytes)
   }
-  return UUID(uuid: (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15]))
+  return UUID(
+    uuid: (
+      raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], raw[6], raw[7], raw[8], raw[9], raw[10],
+      raw[11], raw[12], raw[13], raw[14], raw[15]
+    ))
 }

@@ -42,24 +42,33 @@ public struct MonMap: Sendable, Equatable {
     var entries: [Entry] = []
     for item in monHost.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
     where !item.isEmpty {
-      guard let eq = item.firstIndex(of: "=") else { throw .malformed("'\(item)' is not NAME=IP:PORT") }
+      guard let eq = item.firstIndex(of: "=") else {
+        throw .malformed("'\(item)' is not NAME=IP:PORT")
+      }
       let name = String(item[..<eq])
       guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
       else { throw .malformed("bad monitor name '\(name)'") }
       do {
-        entries.append(Entry(name: name, addr: try EntityAddr(parsing: String(item[item.index(after: eq)...]))))
+        entries.append(
+          Entry(name: name, addr: try EntityAddr(parsing: String(item[item.index(after: eq)...]))))
       } catch {
         throw .malformed("\(error)")
       }
     }
     guard !entries.isEmpty else { throw .malformed("mon_host names no monitor") }
-    guard Set(entries.map(\.name)).count == entries.count else { throw .malformed("duplicate monitor name") }
-    guard entries.count <= MonMap.maxMonitors else { throw .malformed("more than \(MonMap.maxMonitors) monitors") }
+    guard Set(entries.map(\.name)).count == entries.count else {
+      throw .malformed("duplicate monitor name")
+    }
+    guard entries.count <= MonMap.maxMonitors else {
+      throw .malformed("more than \(MonMap.maxMonitors) monitors")
+    }
     self.init(fsid: fsid, monitors: entries)
   }
 
   public func rank(of name: String) -> Int? { monitors.firstIndex { $0.name == name } }
-  public func name(ofRank rank: Int) -> String? { monitors.indices.contains(rank) ? monitors[rank].name : nil }
+  public func name(ofRank rank: Int) -> String? {
+    monitors.indices.contains(rank) ? monitors[rank].name : nil
+  }
   public var count: Int { monitors.count }
 
   public func encode(to b: inout ByteBuffer) {
@@ -77,8 +86,10 @@ public struct MonMap: Sendable, Equatable {
     self = try b.readVersioned("monmap", supported: MonMap.version, limit: 1 << 20) { b, _ in
       let fsid = try readUUID(&b)
       let epoch = try b.readLE(UInt32.self, "monmap epoch")
-      let monitors = try b.readArray(limit: MonMap.maxMonitors, minimumElementSize: 8, "monitors") { b in
-        Entry(name: try b.readCephString(limit: 256, "monitor name"), addr: try EntityAddr(from: &b))
+      let monitors = try b.readArray(limit: MonMap.maxMonitors, minimumElementSize: 8, "monitors") {
+        b in
+        Entry(
+          name: try b.readCephString(limit: 256, "monitor name"), addr: try EntityAddr(from: &b))
       }
       return MonMap(fsid: fsid, epoch: epoch, monitors: monitors)
     }

@@ -81,7 +81,8 @@ public struct FramePreamble: Sendable, Equatable {
       segment(2, lengths.2, alignments.2)
       segment(3, lengths.3, alignments.3)
       p[26] = flags
-      let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: p[..<28]), seed: CRC32C.preambleSeed)
+      let crc = CRC32C.checksum(
+        UnsafeRawBufferPointer(rebasing: p[..<28]), seed: CRC32C.preambleSeed)
       p.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
     }
   }

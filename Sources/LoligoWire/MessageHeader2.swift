@@ -73,9 +73,15 @@ public struct MessageHeader2: Sendable, Equatable {
   public static func decode(_ buffer: inout ByteBuffer) throws(FrameError) -> MessageHeader2 {
     guard buffer.readableBytes >= size else { throw .badPayload(.message, "truncated header") }
     let header = buffer.withUnsafeReadableBytes { p -> MessageHeader2 in
-      func u64(_ o: Int) -> UInt64 { UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
-      func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
-      func u16(_ o: Int) -> UInt16 { UInt16(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
+      func u64(_ o: Int) -> UInt64 {
+        UInt64(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt64.self))
+      }
+      func u32(_ o: Int) -> UInt32 {
+        UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self))
+      }
+      func u16(_ o: Int) -> UInt16 {
+        UInt16(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt16.self))
+      }
       return MessageHeader2(
         seq: u64(Offset.seq), tid: u64(Offset.tid), type: u16(Offset.type),
         priority: u16(Offset.priority), version: u16(Offset.version),

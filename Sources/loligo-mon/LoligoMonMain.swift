@@ -45,7 +45,9 @@ struct LoligoMonMain {
         rest.append(argument)
       }
     }
-    guard let id, !id.isEmpty else { ToolSupport.fail(tool, "--id NAME is required (see --help)", code: 2) }
+    guard let id, !id.isEmpty else {
+      ToolSupport.fail(tool, "--id NAME is required (see --help)", code: 2)
+    }
     let context: DaemonContext
     do {
       context = try DaemonContext(entity: "mon.\(id)", conf: conf, overrides: rest)
@@ -88,7 +90,9 @@ struct LoligoMonMain {
       Log.shared.error("mon", "mon.\(id): \(error)")
       ToolSupport.fail(tool, "mon.\(id): \(error)")
     }
-    Log.shared.log("mon", 0) { "mon.\(id) started (pid \(getpid()), rank \(daemon.rank), data \(dataPath))" }
+    Log.shared.log("mon", 0) {
+      "mon.\(id) started (pid \(getpid()), rank \(daemon.rank), data \(dataPath))"
+    }
     let signal = ToolSupport.waitForTermination()
     Log.shared.log("mon", 0) { "mon.\(id) stopping on signal \(signal)" }
     admin.stop()

@@ -12,18 +12,24 @@ final class TestCluster {
   private(set) var extraPids: [pid_t] = []
 
   init(mons: Int, osds: Int = 0, extra: [String] = []) throws {
-    directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("lt-\(UUID().uuidString.prefix(8))")
+    directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+      "lt-\(UUID().uuidString.prefix(8))")
     let up = try ToolProcess(
-      "loligo", ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", directory.path] + extra)
+      "loligo",
+      ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", directory.path] + extra)
     guard up.wait(timeout: 120) == 0 else {
       let output = up.stdout + up.stderr
       tearDown()
-      throw NSError(domain: "TestCluster", code: 1, userInfo: [NSLocalizedDescriptionKey: "cluster up failed: \(output)"])
+      throw NSError(
+        domain: "TestCluster", code: 1,
+        userInfo: [NSLocalizedDescriptionKey: "cluster up failed: \(output)"])
     }
   }
 
   func pid(_ daemon: String) -> pid_t? {
-    guard let text = try? String(contentsOf: directory.appendingPathComponent("\(daemon).pid"), encoding: .utf8)
+    guard
+      let text = try? String(
+        contentsOf: directory.appendingPathComponent("\(daemon).pid"), encoding: .utf8)
     else { return nil }
     return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
@@ -47,7 +53,8 @@ final class TestCluster {
 
   func client() throws -> MonClient { try MonClient.connect(config: try config()) }
 
-  func loligo(_ arguments: [String], timeout: TimeInterval = 60) throws -> (Int32?, String, String) {
+  func loligo(_ arguments: [String], timeout: TimeInterval = 60) throws -> (Int32?, String, String)
+  {
     let process = try ToolProcess("loligo", arguments + ["--conf", conf])
     let status = process.wait(timeout: timeout)
     return (status, process.stdout, process.stderr)

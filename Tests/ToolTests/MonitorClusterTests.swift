@@ -30,7 +30,9 @@ final class MonitorClusterTests: XCTestCase {
     XCTAssertNotEqual(try cluster.loligo(["osd", "out", "7"]).0, 0, "no such OSD")
     // The admin socket answers.
     let socket = cluster.directory.appendingPathComponent("mon.a.asok").path
-    XCTAssertEqual(jsonObject(try adminSocketRequest(path: socket, command: "mon_status"))["state"] as? String, "leader")
+    XCTAssertEqual(
+      jsonObject(try adminSocketRequest(path: socket, command: "mon_status"))["state"] as? String,
+      "leader")
   }
 
   /// Kill -9 of the leader while a client keeps committing: a new leader serves within a
@@ -46,7 +48,9 @@ final class MonitorClusterTests: XCTestCase {
     func commit(_ index: Int) -> Bool {
       let key = "t/k\(index)"
       let value = "v\(index)"
-      guard let reply = try? client.commandSync(["prefix": "config-key set", "key": key, "val": value], timeout: .seconds(5)),
+      guard
+        let reply = try? client.commandSync(
+          ["prefix": "config-key set", "key": key, "val": value], timeout: .seconds(5)),
         reply.result == 0
       else {
         failures += 1
@@ -87,13 +91,17 @@ final class MonitorClusterTests: XCTestCase {
       }
     }
     XCTAssertTrue(rejoined, "mon.\(leader) rejoined the quorum")
-    for _ in 0..<10 { XCTAssertTrue(commit(index)); index += 1 }
+    for _ in 0..<10 {
+      XCTAssertTrue(commit(index))
+      index += 1
+    }
     for name in ["a", "b", "c"] {
       let socket = cluster.directory.appendingPathComponent("mon.\(name).asok").path
       var missing = acked.count
       let deadline = Date().addingTimeInterval(30)
       while missing > 0 && Date() < deadline {
-        let dump = jsonObject((try? adminSocketRequest(path: socket, command: "config-key dump")) ?? "{}")
+        let dump = jsonObject(
+          (try? adminSocketRequest(path: socket, command: "config-key dump")) ?? "{}")
         missing = acked.filter { dump[$0.key] as? String != $0.value }.count
         if missing > 0 { usleep(200_000) }
       }
@@ -107,7 +115,8 @@ final class MonitorClusterTests: XCTestCase {
     // A second monitor name that was never created.
     let missing = try ToolProcess("loligo-mon", ["--id", "zz", "--conf", cluster.conf])
     XCTAssertNotEqual(missing.wait(timeout: 20), 0)
-    XCTAssertTrue(missing.stderr.contains("mon_host") || missing.stderr.contains("mkfs"), missing.stderr)
+    XCTAssertTrue(
+      missing.stderr.contains("mon_host") || missing.stderr.contains("mkfs"), missing.stderr)
     // Stop mon.a, damage its store, start it again.
     if let pid = cluster.pid("mon.a") {
       kill(pid, SIGTERM)
@@ -131,8 +140,12 @@ final class MonitorClusterTests: XCTestCase {
       if let update = try? OSDMapUpdate(message) { epochs.record(update.newest) }
     }
     client.subscribe("osdmap", from: 0)
-    XCTAssertEqual(try client.commandSync(["prefix": "osd pool create", "pool": "a", "pg_num": 4, "size": 1]).result, 0)
-    XCTAssertEqual(try client.commandSync(["prefix": "osd pool create", "pool": "b", "pg_num": 4, "size": 1]).result, 0)
+    XCTAssertEqual(
+      try client.commandSync(["prefix": "osd pool create", "pool": "a", "pg_num": 4, "size": 1])
+        .result, 0)
+    XCTAssertEqual(
+      try client.commandSync(["prefix": "osd pool create", "pool": "b", "pg_num": 4, "size": 1])
+        .result, 0)
     let deadline = Date().addingTimeInterval(10)
     while epochs.latest < 3 && Date() < deadline { usleep(20_000) }
     XCTAssertEqual(epochs.latest, 3)

@@ -56,7 +56,8 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     let db: RocksDB
     do {
-      db = try RocksDB(path: path + "/store.db", options: .init(createIfMissing: true, errorIfExists: true))
+      db = try RocksDB(
+        path: path + "/store.db", options: .init(createIfMissing: true, errorIfExists: true))
     } catch {
       throw DaemonError.store("\(error) (a monitor store exists already?)")
     }
@@ -78,11 +79,14 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     services = try MonServices(store: store)
     monmap = services.monmap
     guard let rank = monmap.rank(of: name) else {
-      throw DaemonError.usage("mon.\(name) is not in the monitor map (\(monmap.monitors.map(\.name)))")
+      throw DaemonError.usage(
+        "mon.\(name) is not in the monitor map (\(monmap.monitors.map(\.name)))")
     }
     self.rank = rank
-    guard config.string(.fsid).isEmpty || UUID(uuidString: config.string(.fsid)) == monmap.fsid else {
-      throw DaemonError.usage("the store belongs to cluster \(monmap.fsid), the config names \(config.string(.fsid))")
+    guard config.string(.fsid).isEmpty || UUID(uuidString: config.string(.fsid)) == monmap.fsid
+    else {
+      throw DaemonError.usage(
+        "the store belongs to cluster \(monmap.fsid), the config names \(config.string(.fsid))")
     }
     var coreConfig = MonitorConfig(rank: rank, monitorCount: monmap.count)
     coreConfig.monLease = UInt64(config.double(.monLease) * 1e9)
@@ -91,7 +95,8 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     core = MonitorCore(config: coreConfig, store: store)
     status = core.status
     messenger = try Messenger(
-      name: EntityName(.mon, Int64(rank)), config: config, policy: .statelessServer, nonce: UInt32(getpid()))
+      name: EntityName(.mon, Int64(rank)), config: config, policy: .statelessServer,
+      nonce: UInt32(getpid()))
     messenger.setPolicy(.lossyClient, for: .mon)
     messenger.setDispatcher(self)
   }
@@ -204,8 +209,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       waiter.connection.send(
         MonCommandReply(
           result: answer.code, status: answer.status, version: services.appliedVersion,
-          output: answer.output, leader: Int32(status.leader ?? -1))
-          .message(tid: waiter.tid))
+          output: answer.output, leader: Int32(status.leader ?? -1)
+        )
+        .message(tid: waiter.tid))
     case .status(let newStatus):
       if newStatus.role != status.role || newStatus.leader != status.leader {
         Log.shared.log("mon", 1) {
@@ -251,7 +257,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
             || MonStoreKeys.parseVersion(key) != nil
         else { return true }
       case .delete(let prefix, let key):
-        guard prefix == MonStoreKeys.paxos, MonStoreKeys.parseVersion(key) != nil else { return true }
+        guard prefix == MonStoreKeys.paxos, MonStoreKeys.parseVersion(key) != nil else {
+          return true
+        }
       case .deletePrefix:
         return true
       }
@@ -280,7 +288,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     do {
       command = try MonCommand(message)
     } catch {
-      connection.send(MonCommandReply(result: Errno.invalid.rawValue, status: "\(error)").message(tid: message.tid))
+      connection.send(
+        MonCommandReply(result: Errno.invalid.rawValue, status: "\(error)").message(
+          tid: message.tid))
       return
     }
     counters.counter("mon", "commands").add()
@@ -288,11 +298,13 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       connection.send(
         MonCommandReply(
           result: result.code, status: result.status, version: services.appliedVersion,
-          output: result.output, leader: Int32(status.leader ?? -1))
-          .message(tid: message.tid))
+          output: result.output, leader: Int32(status.leader ?? -1)
+        )
+        .message(tid: message.tid))
     }
     guard command.fsid == monmap.fsid else {
-      return reply(.error(.permission, "command for cluster \(command.fsid), this is \(monmap.fsid)"))
+      return reply(
+        .error(.permission, "command for cluster \(command.fsid), this is \(monmap.fsid)"))
     }
     guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
       return reply(.error(.invalid, "command is not a JSON object with a prefix"))
@@ -317,7 +329,8 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       }
     }
     if prefix == "osd boot" { filled["chooseleaf_type"] = config.int(.osdCrushChooseleafType) }
-    let payload = MonProposalPayload(fields: filled, input: command.input, stamp: Date().timeIntervalSince1970)
+    let payload = MonProposalPayload(
+      fields: filled, input: command.input, stamp: Date().timeIntervalSince1970)
     let clientId = UInt64(bitPattern: message.source?.num ?? 0)
     let key = MonServices.ClientKey(clientId: clientId, tid: message.tid)
     waiting[key] = Waiting(connection: connection, tid: message.tid, started: Self.now())
@@ -331,7 +344,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   ]
 
   private func handleSubscribe(_ message: Message) {
-    guard let connection = message.connection, let subscribe = try? MonSubscribe(message) else { return }
+    guard let connection = message.connection, let subscribe = try? MonSubscribe(message) else {
+      return
+    }
     if let item = subscribe.what["osdmap"] {
       var subscriber = Subscriber(connection: connection, next: item.start, onetime: item.onetime)
       send(&subscriber)
@@ -417,7 +432,8 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
           "name": self.name, "rank": self.rank, "state": self.status.role.rawValue,
           "election_epoch": self.status.electionEpoch,
           "quorum": Array(self.status.quorum), "leader": self.status.leader ?? -1,
-          "first_committed": self.status.firstCommitted, "last_committed": self.status.lastCommitted,
+          "first_committed": self.status.firstCommitted,
+          "last_committed": self.status.lastCommitted,
           "osdmap_epoch": Int(self.services.osdmap.map.epoch),
         ])
       }.wait()
@@ -428,7 +444,10 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       guard let self else { return [:] }
       return try self.coreLoop.submit { () -> JSONBox in
         JSONBox(
-          Dictionary(uniqueKeysWithValues: self.services.configKeys.map { ($0.key, String(buffer: $0.value)) }))
+          Dictionary(
+            uniqueKeysWithValues: self.services.configKeys.map {
+              ($0.key, String(buffer: $0.value))
+            }))
       }.wait().value
     }
     socket.register("config show", help: "effective configuration") { [config] _ in
@@ -436,7 +455,6 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     }
   }
 }
-
 
 /// Carries a JSON-able value across threads (built and read once).
 struct JSONBox: @unchecked Sendable {

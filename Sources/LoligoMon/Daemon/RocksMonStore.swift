@@ -34,7 +34,8 @@ final class RocksMonStore: MonStore, @unchecked Sendable {
     let start = after.map { head + Array($0.utf8) + [0] } ?? head
     return read(start, limit) { $0.starts(with: head) }.map {
       MonStoreEntry(
-        key: String(decoding: $0.key[head.count...], as: UTF8.self), value: ByteBuffer(bytes: $0.value))
+        key: String(decoding: $0.key[head.count...], as: UTF8.self),
+        value: ByteBuffer(bytes: $0.value))
     }
   }
 

@@ -21,7 +21,9 @@ struct MonProposalPayload: Sendable, Equatable {
   }
 
   init(fields: [String: Any], input: ByteBuffer = ByteBuffer(), stamp: Double) {
-    let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+    let data =
+      (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]))
+      ?? Data("{}".utf8)
     self.init(json: String(decoding: data, as: UTF8.self), input: input, stamp: stamp)
   }
 

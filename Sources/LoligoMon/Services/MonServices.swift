@@ -28,19 +28,23 @@ final class MonServices {
   /// same, so their services start equal.
   static func mkfs(monmap: MonMap) -> MonStoreTransaction {
     var t = MonStoreTransaction()
-    var map = OSDMap(fsid: monmap.fsid, crush: (try? CrushLayout.build(hosts: [:], chooseleafType: 1, previous: nil)) ?? CrushMap())
+    var map = OSDMap(
+      fsid: monmap.fsid,
+      crush: (try? CrushLayout.build(hosts: [:], chooseleafType: 1, previous: nil)) ?? CrushMap())
     map.epoch = 1
     OSDMapService(map: map).storeAll(into: &t)
     var encodedMonmap = ByteBuffer()
     monmap.encode(to: &encodedMonmap)
     t.ops.append(.put(prefix: metaPrefix, key: "monmap", value: encodedMonmap))
-    t.ops.append(.put(prefix: metaPrefix, key: "applied_version", value: MonStoreKeys.encode(UInt64(0))))
+    t.ops.append(
+      .put(prefix: metaPrefix, key: "applied_version", value: MonStoreKeys.encode(UInt64(0))))
     return t
   }
 
   init(store: any MonStoreReader) throws {
     guard var raw = store.get(prefix: Self.metaPrefix, key: "monmap") else {
-      throw DaemonStoreError.missing("no monitor map in the store (was the monitor created with --mkfs?)")
+      throw DaemonStoreError.missing(
+        "no monitor map in the store (was the monitor created with --mkfs?)")
     }
     monmap = try MonMap(from: &raw)
     fsid = monmap.fsid
@@ -77,7 +81,8 @@ final class MonServices {
   func apply(_ value: CommittedValue) -> Applied {
     var applied = Applied()
     guard value.version > appliedVersion else { return applied }
-    let stamp = value.proposals.compactMap { try? MonProposalPayload(decoding: $0.payload).stamp }.max() ?? 0
+    let stamp =
+      value.proposals.compactMap { try? MonProposalPayload(decoding: $0.payload).stamp }.max() ?? 0
     var pending = osdmap.begin(stamp: stamp)
     for proposal in value.proposals {
       let key = ClientKey(clientId: proposal.clientId, tid: proposal.tid)
@@ -90,20 +95,23 @@ final class MonServices {
       if prefix.hasPrefix("config-key ") {
         applied.results[key] = applyConfigKey(prefix, fields, payload.input, &applied.transaction)
       } else {
-        applied.results[key] = osdmap.apply(fields, prefix: prefix, stamp: payload.stamp, into: &pending)
+        applied.results[key] = osdmap.apply(
+          fields, prefix: prefix, stamp: payload.stamp, into: &pending)
       }
     }
     applied.osdmapIncremental = osdmap.commit(pending, into: &applied.transaction)
     appliedVersion = value.version
     applied.transaction.ops.append(
-      .put(prefix: Self.metaPrefix, key: "applied_version", value: MonStoreKeys.encode(value.version)))
+      .put(
+        prefix: Self.metaPrefix, key: "applied_version", value: MonStoreKeys.encode(value.version)))
     return applied
   }
 
   private func applyConfigKey(
     _ prefix: String, _ fields: [String: Any], _ input: ByteBuffer, _ t: inout MonStoreTransaction
   ) -> CommandResult {
-    guard let key = fields["key"] as? String, !key.isEmpty, key.utf8.count <= Self.maxConfigKey else {
+    guard let key = fields["key"] as? String, !key.isEmpty, key.utf8.count <= Self.maxConfigKey
+    else {
       return .error(.invalid, "config-key needs a key of 1...\(Self.maxConfigKey) bytes")
     }
     switch prefix {
@@ -131,16 +139,22 @@ final class MonServices {
     let map = osdmap.map
     switch prefix {
     case "config-key get":
-      guard let key = fields["key"] as? String else { return .error(.invalid, "config-key get needs a key") }
-      guard let value = configKeys[key] else { return .error(.noEntry, "key '\(key)' doesn't exist") }
+      guard let key = fields["key"] as? String else {
+        return .error(.invalid, "config-key get needs a key")
+      }
+      guard let value = configKeys[key] else {
+        return .error(.noEntry, "key '\(key)' doesn't exist")
+      }
       return CommandResult(0, "", output: value)
     case "config-key exists":
       guard let key = fields["key"] as? String else { return .error(.invalid, "needs a key") }
-      return configKeys[key] == nil ? .error(.noEntry, "key '\(key)' doesn't exist") : CommandResult(0, "key '\(key)' exists")
+      return configKeys[key] == nil
+        ? .error(.noEntry, "key '\(key)' doesn't exist") : CommandResult(0, "key '\(key)' exists")
     case "config-key ls", "config-key list":
       return .json(configKeys.keys.sorted())
     case "config-key dump":
-      return .json(Dictionary(uniqueKeysWithValues: configKeys.map { ($0.key, String(buffer: $0.value)) }))
+      return .json(
+        Dictionary(uniqueKeysWithValues: configKeys.map { ($0.key, String(buffer: $0.value)) }))
     case "quorum_status":
       return .json(quorumReport(status))
     case "mon dump":
@@ -159,7 +173,9 @@ final class MonServices {
           "num_in_osds": map.osds.filter { $0.exists && $0.isIn }.count,
         ]
         report["pools"] = poolReport()
-        report["paxos"] = ["first_committed": status.firstCommitted, "last_committed": status.lastCommitted]
+        report["paxos"] = [
+          "first_committed": status.firstCommitted, "last_committed": status.lastCommitted,
+        ]
         report["num_pgs"] = map.pools.values.reduce(0) { $0 + Int($1.pgNum) }
         report["config_keys"] = configKeys.count
       }
@@ -201,7 +217,8 @@ final class MonServices {
   func poolReport() -> [[String: Any]] {
     osdmap.map.pools.sorted { $0.key < $1.key }.map { id, pool in
       [
-        "pool": Int(id), "pool_name": pool.name, "size": Int(pool.size), "min_size": Int(pool.minSize),
+        "pool": Int(id), "pool_name": pool.name, "size": Int(pool.size),
+        "min_size": Int(pool.minSize),
         "pg_num": Int(pool.pgNum), "pgp_num": Int(pool.pgpNum), "crush_rule": Int(pool.crushRule),
         "flags_names": pool.flags.names.joined(separator: ","),
       ]
@@ -228,7 +245,10 @@ final class MonServices {
     let map = osdmap.map
     let hosts = CrushLayout.hosts(of: map.crush)
     var nodes: [[String: Any]] = [
-      ["id": -1, "name": "default", "type": "root", "children": hosts.keys.sorted().compactMap { map.crush.itemID(named: $0).map(Int.init) }]
+      [
+        "id": -1, "name": "default", "type": "root",
+        "children": hosts.keys.sorted().compactMap { map.crush.itemID(named: $0).map(Int.init) },
+      ]
     ]
     for (host, members) in hosts.sorted(by: { $0.key < $1.key }) {
       nodes.append([
@@ -259,7 +279,8 @@ final class MonServices {
     let up = map.osds.filter(\.isUp).count
     let undersized = map.pools.values.filter { Int($0.size) > up }.map(\.name).sorted()
     if !undersized.isEmpty, map.osds.contains(where: \.exists) {
-      checks["POOL_UNDERSIZED"] = "pools with size above up OSDs: \(undersized.joined(separator: ", "))"
+      checks["POOL_UNDERSIZED"] =
+        "pools with size above up OSDs: \(undersized.joined(separator: ", "))"
     }
     return ["status": checks.isEmpty ? "HEALTH_OK" : "HEALTH_WARN", "checks": checks]
   }

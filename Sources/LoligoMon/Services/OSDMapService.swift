@@ -22,7 +22,9 @@ struct OSDMapService {
   // MARK: store
 
   static func fullKey() -> String { "full" }
-  static func incrementalKey(_ epoch: UInt32) -> String { "inc/" + MonStoreKeys.version(UInt64(epoch)) }
+  static func incrementalKey(_ epoch: UInt32) -> String {
+    "inc/" + MonStoreKeys.version(UInt64(epoch))
+  }
 
   init(map: OSDMap) {
     self.map = map
@@ -37,7 +39,9 @@ struct OSDMapService {
     for entry in store.scan(prefix: Self.prefix, after: "down/", limit: 100_000)
     where entry.key.hasPrefix("down/") {
       var value = entry.value
-      if let osd = Int32(entry.key.dropFirst(5)), let bits = value.readInteger(endianness: .little, as: UInt64.self) {
+      if let osd = Int32(entry.key.dropFirst(5)),
+        let bits = value.readInteger(endianness: .little, as: UInt64.self)
+      {
         downSince[osd] = Double(bitPattern: bits)
       }
     }
@@ -46,7 +50,10 @@ struct OSDMapService {
   /// Puts for the whole state (mkfs).
   func storeAll(into t: inout MonStoreTransaction) {
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
-    t.ops.append(.put(prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental))))
+    t.ops.append(
+      .put(
+        prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental)))
+    )
   }
 
   /// An incremental the incremental history holds, or nil.
@@ -66,12 +73,15 @@ struct OSDMapService {
 
   func begin(stamp: Double) -> Pending {
     Pending(
-      incremental: OSDMapIncremental(following: map, modified: CephTime(Date(timeIntervalSince1970: stamp))),
+      incremental: OSDMapIncremental(
+        following: map, modified: CephTime(Date(timeIntervalSince1970: stamp))),
       view: map)
   }
 
   /// Folds `change` into the pending incremental (all or nothing).
-  private func stage(_ pending: inout Pending, _ change: (inout OSDMapIncremental) throws -> Void) throws {
+  private func stage(_ pending: inout Pending, _ change: (inout OSDMapIncremental) throws -> Void)
+    throws
+  {
     var candidate = pending.incremental
     try change(&candidate)
     var view = map
@@ -81,13 +91,16 @@ struct OSDMapService {
     pending.changed = true
   }
 
-  func apply(_ fields: [String: Any], prefix: String, stamp: Double, into pending: inout Pending) -> CommandResult {
+  func apply(_ fields: [String: Any], prefix: String, stamp: Double, into pending: inout Pending)
+    -> CommandResult
+  {
     let view = pending.view
     do {
       switch prefix {
       case "osd pool create":
         guard let name = fields["pool"] as? String, Self.validName(name) else {
-          return .error(.invalid, "pool name must be 1-128 characters of letters, digits, '-', '_', '.'")
+          return .error(
+            .invalid, "pool name must be 1-128 characters of letters, digits, '-', '_', '.'")
         }
         let pgNum = (fields["pg_num"] as? Int) ?? 32
         let size = (fields["size"] as? Int) ?? 3
@@ -134,13 +147,19 @@ struct OSDMapService {
           pool.size = UInt8(value)
           if Int(pool.minSize) > value { pool.minSize = UInt8(value) }
         case "min_size":
-          guard (1...Int(pool.size)).contains(value) else { return .error(.range, "min_size must be 1...size") }
+          guard (1...Int(pool.size)).contains(value) else {
+            return .error(.range, "min_size must be 1...size")
+          }
           pool.minSize = UInt8(value)
         case "pg_num":
-          guard (1...Int(Self.maxPGsPerPool)).contains(value) else { return .error(.range, "pg_num out of range") }
+          guard (1...Int(Self.maxPGsPerPool)).contains(value) else {
+            return .error(.range, "pg_num out of range")
+          }
           pool.setPGNum(UInt32(value))
         case "pgp_num":
-          guard (1...Int(pool.pgNum)).contains(value) else { return .error(.range, "pgp_num must be 1...pg_num") }
+          guard (1...Int(pool.pgNum)).contains(value) else {
+            return .error(.range, "pgp_num must be 1...pg_num")
+          }
           pool.setPGPNum(UInt32(value))
         default:
           return .error(.invalid, "cannot set '\(variable)' (size, min_size, pg_num, pgp_num)")
@@ -153,14 +172,18 @@ struct OSDMapService {
         guard let osd = (fields["id"] as? Int).map(Int32.init), osd >= 0, osd < OSDMap.maximumOSDs,
           let addr = fields["addr"] as? String
         else { return .error(.invalid, "osd boot needs id and addr") }
-        let host = (fields["host"] as? String).flatMap { Self.validName($0) ? $0 : nil } ?? "localhost"
+        let host =
+          (fields["host"] as? String).flatMap { Self.validName($0) ? $0 : nil } ?? "localhost"
         let chooseleaf = (fields["chooseleaf_type"] as? Int) ?? 1
         let wasUp = view.isUp(osd)
         let existed = view.exists(osd)
         var hosts = CrushLayout.hosts(of: view.crush)
         let placed = hosts.values.contains { $0.contains(osd) }
         if !placed { hosts[host, default: []].append(osd) }
-        let crush = placed ? nil : try CrushLayout.build(hosts: hosts, chooseleafType: chooseleaf, previous: view.crush)
+        let crush =
+          placed
+          ? nil
+          : try CrushLayout.build(hosts: hosts, chooseleafType: chooseleaf, previous: view.crush)
         try stage(&pending) { inc in
           if osd >= view.maxOSD { inc.newMaxOSD = osd + 1 }
           if wasUp { inc.newState[osd, default: []].formSymmetricDifference(.up) }
@@ -183,7 +206,10 @@ struct OSDMapService {
         if prefix == "osd down", let unknown = ids.first(where: { !view.exists($0) }) {
           return .error(.noEntry, "osd.\(unknown) does not exist")
         }
-        return CommandResult(0, marked.isEmpty ? "already down" : "marked down \(marked.map { "osd.\($0)" }.joined(separator: ", "))")
+        return CommandResult(
+          0,
+          marked.isEmpty
+            ? "already down" : "marked down \(marked.map { "osd.\($0)" }.joined(separator: ", "))")
 
       case "osd out", "osd in":
         let ids = Self.ids(fields)
@@ -193,7 +219,10 @@ struct OSDMapService {
         }
         let weight: UInt32 = prefix == "osd in" ? 0x10000 : 0
         try stage(&pending) { inc in for osd in ids { inc.newWeight[osd] = weight } }
-        return CommandResult(0, "marked \(prefix == "osd in" ? "in" : "out") \(ids.map { "osd.\($0)" }.joined(separator: ", "))")
+        return CommandResult(
+          0,
+          "marked \(prefix == "osd in" ? "in" : "out") \(ids.map { "osd.\($0)" }.joined(separator: ", "))"
+        )
 
       default:
         return .error(.invalid, "unknown command '\(prefix)'")
@@ -208,7 +237,9 @@ struct OSDMapService {
     for (osd, since) in pending.downChanges {
       downSince[osd] = since
       if let since {
-        t.ops.append(.put(prefix: Self.prefix, key: "down/\(osd)", value: MonStoreKeys.encode(since.bitPattern)))
+        t.ops.append(
+          .put(
+            prefix: Self.prefix, key: "down/\(osd)", value: MonStoreKeys.encode(since.bitPattern)))
       } else {
         t.ops.append(.delete(prefix: Self.prefix, key: "down/\(osd)"))
       }
@@ -222,7 +253,10 @@ struct OSDMapService {
       t.ops.append(.delete(prefix: Self.prefix, key: Self.incrementalKey(firstIncremental)))
       firstIncremental += 1
     }
-    t.ops.append(.put(prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental))))
+    t.ops.append(
+      .put(
+        prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental)))
+    )
     return encoded
   }
 

@@ -22,12 +22,15 @@ struct MonBenchCommand: ParsableCommand {
   @Option(help: "Seconds to run.") var seconds: Double = 5
   @Option(help: "Bytes per value.") var valueBytes = 16
   @Option(help: "Tag NAME=VALUE added to the JSON (repeatable).") var tag: [String] = []
-  @Flag(help: "Print the JSON document on stdout (the summary line goes to stderr).") var json = false
+  @Flag(help: "Print the JSON document on stdout (the summary line goes to stderr).") var json =
+    false
   @Option(help: "Cluster file; else $LOLIGO_CONF, else ./loligo.toml.") var conf: String?
 
   func validate() throws {
     guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1...256") }
-    guard seconds > 0 && seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+    guard seconds > 0 && seconds <= 3600 else {
+      throw ValidationError("--seconds must be in (0, 3600]")
+    }
     guard (1...MonServicesLimits.maxValue).contains(valueBytes) else {
       throw ValidationError("--value-bytes must be 1...\(MonServicesLimits.maxValue)")
     }
@@ -57,7 +60,9 @@ struct MonBenchCommand: ParsableCommand {
     for _ in 0..<clients { monClients.append(try MonClient.connect(config: config)) }
     defer { for client in monClients { client.shutdown() } }
     // Warm up each session so connection setup is not timed.
-    for client in monClients { _ = try? client.commandSync(["prefix": "quorum_status"], timeout: .seconds(10)) }
+    for client in monClients {
+      _ = try? client.commandSync(["prefix": "quorum_status"], timeout: .seconds(10))
+    }
     let cpuStart = ProcessInfo.processInfo.systemUptime
     let group = DispatchGroup()
     let barrier = DispatchSemaphore(value: 0)
@@ -115,7 +120,11 @@ struct MonBenchCommand: ParsableCommand {
     if let checker = monClients.first {
       for worker in workers where !worker.lastKey.isEmpty {
         let reply = try? checker.commandSync(["prefix": "config-key get", "key": worker.lastKey])
-        if reply?.result == 0 && reply?.outputString == worker.lastValue { verified += 1 } else { mismatched += 1 }
+        if reply?.result == 0 && reply?.outputString == worker.lastValue {
+          verified += 1
+        } else {
+          mismatched += 1
+        }
       }
     }
     let summary = merged.summary()
@@ -124,7 +133,9 @@ struct MonBenchCommand: ParsableCommand {
     let ok = fatal.isEmpty && errors == 0 && ops > 0 && mismatched == 0
     var tags: [String: String] = ["system": "loligo"]
     for item in tag {
-      if let eq = item.firstIndex(of: "=") { tags[String(item[..<eq])] = String(item[item.index(after: eq)...]) }
+      if let eq = item.firstIndex(of: "=") {
+        tags[String(item[..<eq])] = String(item[item.index(after: eq)...])
+      }
     }
     let document: [String: Any] = [
       "schema": "loligo.ceph-reference.monbench/1", "label": "loligo", "tags": tags,
@@ -141,7 +152,8 @@ struct MonBenchCommand: ParsableCommand {
       "ok": ok, "run_id": runID,
     ]
     let line = String(
-      format: "mon-bench: %d client(s), %.2f s: %d committed sets, %.1f /s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms; %d errors; verified %d/%d",
+      format:
+        "mon-bench: %d client(s), %.2f s: %d committed sets, %.1f /s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms; %d errors; verified %d/%d",
       clients, elapsed, ops, Double(ops) / max(elapsed, 1e-9), ms(summary.p50Us), ms(summary.p99Us),
       ms(summary.p999Us), ms(summary.maxUs), errors, verified, verified + mismatched)
     if json {

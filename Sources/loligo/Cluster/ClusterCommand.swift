@@ -51,7 +51,8 @@ struct ClusterCommand: ParsableCommand {
       let started = Date()
       let layout = ClusterLayout(directory: dir)
       let running = layout.daemons().compactMap { daemon -> String? in
-        guard let pid = DaemonProcess.readPid(layout.pidFile(daemon.name)), DaemonProcess.isAlive(pid)
+        guard let pid = DaemonProcess.readPid(layout.pidFile(daemon.name)),
+          DaemonProcess.isAlive(pid)
         else { return nil }
         return "\(daemon.name) (pid \(pid))"
       }
@@ -64,12 +65,15 @@ struct ClusterCommand: ParsableCommand {
       try? FileManager.default.removeItem(atPath: layout.directory)
       var extra: [String: String] = [:]
       for setting in settings {
-        guard let eq = setting.firstIndex(of: "=") else { throw ValidationError("--set takes NAME=VALUE") }
+        guard let eq = setting.firstIndex(of: "=") else {
+          throw ValidationError("--set takes NAME=VALUE")
+        }
         let name = String(setting[..<eq])
         let value = String(setting[setting.index(after: eq)...])
         var probe = Config()
         do { try probe.set(name, value) } catch { throw ValidationError("\(error)") }
-        extra[name] = Int(value) != nil || Double(value) != nil || ["true", "false"].contains(value)
+        extra[name] =
+          Int(value) != nil || Double(value) != nil || ["true", "false"].contains(value)
           ? value : "\"\(value)\""
       }
       let names = ClusterLayout.monitorNames(mons)
@@ -92,7 +96,9 @@ struct ClusterCommand: ParsableCommand {
         guard let status = try? ClusterClient.json(client, ["prefix": "quorum_status"], timeout: 2),
           let quorum = status["quorum_names"] as? [String]
         else { return nil }
-        return quorum.count == mons ? "quorum \(quorum.joined(separator: ",")), leader \(status["quorum_leader_name"] ?? "?")" : nil
+        return quorum.count == mons
+          ? "quorum \(quorum.joined(separator: ",")), leader \(status["quorum_leader_name"] ?? "?")"
+          : nil
       }
       if osds > 0 {
         for id in 0..<osds {
@@ -117,7 +123,9 @@ struct ClusterCommand: ParsableCommand {
       say("stop it with: loligo cluster down --dir \(dir)")
     }
 
-    private func mkfs(_ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout) throws {
+    private func mkfs(
+      _ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout
+    ) throws {
       let (status, output) = try DaemonProcess.run(
         ClusterCommand.tool(tool), arguments + ["--conf", layout.confPath, "--mkfs"])
       guard status == 0 else {
@@ -125,7 +133,9 @@ struct ClusterCommand: ParsableCommand {
       }
     }
 
-    private func start(_ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout) throws {
+    private func start(
+      _ tool: String, _ name: String, _ arguments: [String], _ layout: ClusterLayout
+    ) throws {
       let pid = try DaemonProcess.spawn(
         ClusterCommand.tool(tool), arguments + ["--conf", layout.confPath],
         output: layout.outputFile(name))
@@ -192,7 +202,9 @@ struct ClusterCommand: ParsableCommand {
         if let dump = try? ClusterClient.json(client, ["prefix": "osd dump"], timeout: 3),
           let osds = dump["osds"] as? [[String: Any]]
         {
-          for osd in osds where (osd["up"] as? Int) == 1 { upOSDs.insert("osd.\(osd["osd"] ?? "")") }
+          for osd in osds where (osd["up"] as? Int) == 1 {
+            upOSDs.insert("osd.\(osd["osd"] ?? "")")
+          }
         }
       }
       var rows: [[String: Any]] = []
@@ -201,11 +213,14 @@ struct ClusterCommand: ParsableCommand {
         let alive = pid.map(DaemonProcess.isAlive) ?? false
         var state = alive ? "running" : "stopped"
         if alive && daemon.type == "mon" {
-          state = daemon.id == leader ? "leader" : quorum.contains(daemon.id) ? "peon" : "out of quorum"
+          state =
+            daemon.id == leader ? "leader" : quorum.contains(daemon.id) ? "peon" : "out of quorum"
         } else if alive && daemon.type == "osd" {
           state = upOSDs.contains(daemon.name) ? "up" : "down"
         }
-        rows.append(["name": daemon.name, "pid": pid.map(Int.init) ?? 0, "alive": alive, "state": state])
+        rows.append([
+          "name": daemon.name, "pid": pid.map(Int.init) ?? 0, "alive": alive, "state": state,
+        ])
       }
       if format == "json" {
         print(try ClusterClient.render(["daemons": rows, "dir": layout.directory]))
@@ -214,7 +229,8 @@ struct ClusterCommand: ParsableCommand {
       for row in rows {
         let pidText = (row["pid"] as? Int).map { $0 > 0 ? String($0) : "-" } ?? "-"
         print(
-          "\((row["name"] as! String).padding(toLength: 8, withPad: " ", startingAt: 0)) pid \(pidText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row["state"] as! String)")
+          "\((row["name"] as! String).padding(toLength: 8, withPad: " ", startingAt: 0)) pid \(pidText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row["state"] as! String)"
+        )
       }
     }
   }

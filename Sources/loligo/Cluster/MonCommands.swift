@@ -25,14 +25,17 @@ struct ClusterOptions: ParsableArguments {
       throw ClusterError("\(error)")
     }
     guard reply.result == 0 else {
-      throw ClusterError(reply.status.isEmpty ? "error \(reply.result)" : "\(reply.status) (error \(reply.result))")
+      throw ClusterError(
+        reply.status.isEmpty ? "error \(reply.result)" : "\(reply.status) (error \(reply.result))")
     }
     return reply
   }
 
   func json(_ fields: [String: Any]) throws -> Any {
     let reply = try run(fields)
-    guard let value = try? JSONSerialization.jsonObject(with: Data(reply.outputString.utf8), options: [.fragmentsAllowed])
+    guard
+      let value = try? JSONSerialization.jsonObject(
+        with: Data(reply.outputString.utf8), options: [.fragmentsAllowed])
     else { throw ClusterError("monitor reply is not JSON") }
     return value
   }
@@ -46,7 +49,6 @@ struct ClusterOptions: ParsableArguments {
     }
   }
 }
-
 
 /// `loligo status`: the cluster at a glance, like `ceph -s`.
 struct StatusCommand: ParsableCommand {
@@ -65,14 +67,18 @@ struct StatusCommand: ParsableCommand {
       let quorum = s["quorum_names"] as? [String] ?? []
       let osdmap = s["osdmap"] as? [String: Any] ?? [:]
       let pools = s["pools"] as? [[String: Any]] ?? []
-      var text = "  cluster:\n    id:     \(s["fsid"] ?? "?")\n    health: \(health["status"] ?? "?")\n"
+      var text =
+        "  cluster:\n    id:     \(s["fsid"] ?? "?")\n    health: \(health["status"] ?? "?")\n"
       for (name, message) in checks { text += "            \(name): \(message)\n" }
       text += "\n  services:\n"
-      text += "    mon: \(mons) daemons, quorum \(quorum.joined(separator: ",")) (leader \(s["quorum_leader_name"] ?? "-"), election epoch \(s["election_epoch"] ?? 0))\n"
-      text += "    osd: \(osdmap["num_osds"] ?? 0) osds: \(osdmap["num_up_osds"] ?? 0) up, \(osdmap["num_in_osds"] ?? 0) in (osdmap epoch \(osdmap["epoch"] ?? 0))\n"
+      text +=
+        "    mon: \(mons) daemons, quorum \(quorum.joined(separator: ",")) (leader \(s["quorum_leader_name"] ?? "-"), election epoch \(s["election_epoch"] ?? 0))\n"
+      text +=
+        "    osd: \(osdmap["num_osds"] ?? 0) osds: \(osdmap["num_up_osds"] ?? 0) up, \(osdmap["num_in_osds"] ?? 0) in (osdmap epoch \(osdmap["epoch"] ?? 0))\n"
       let paxos = s["paxos"] as? [String: Any] ?? [:]
       text += "\n  data:\n    pools:   \(pools.count) pools, \(s["num_pgs"] ?? 0) pgs\n"
-      text += "    paxos:   versions \(paxos["first_committed"] ?? 0)...\(paxos["last_committed"] ?? 0), \(s["config_keys"] ?? 0) config keys\n"
+      text +=
+        "    paxos:   versions \(paxos["first_committed"] ?? 0)...\(paxos["last_committed"] ?? 0), \(s["config_keys"] ?? 0) config keys\n"
       return text
     }
   }
@@ -88,7 +94,8 @@ struct QuorumStatusCommand: ParsableCommand {
     try options.emit(try options.json(["prefix": "quorum_status"])) { value in
       let q = value as? [String: Any] ?? [:]
       let names = (q["quorum_names"] as? [String] ?? []).joined(separator: ",")
-      return "election epoch \(q["election_epoch"] ?? 0), quorum \(names), leader \(q["quorum_leader_name"] ?? "-")\n"
+      return
+        "election epoch \(q["election_epoch"] ?? 0), quorum \(names), leader \(q["quorum_leader_name"] ?? "-")\n"
     }
   }
 }
@@ -104,15 +111,20 @@ struct PoolCommand: ParsableCommand {
       abstract: "Create a replicated pool.",
       discussion: "Example: loligo pool create bench 64 --size 3 --min-size 2")
     @Argument(help: "Pool name.") var name: String
-    @Argument(help: "Placement groups (1...65536); default osd_pool_default_pg_num.") var pgNum: Int?
+    @Argument(help: "Placement groups (1...65536); default osd_pool_default_pg_num.") var pgNum:
+      Int?
     @Option(help: "Replicas (default osd_pool_default_size).") var size: Int?
     @Option(help: "Replicas needed to accept writes.") var minSize: Int?
     @OptionGroup var options: ClusterOptions
 
     func validate() throws {
-      if let pgNum, !(1...65536).contains(pgNum) { throw ValidationError("PG_NUM must be 1...65536") }
+      if let pgNum, !(1...65536).contains(pgNum) {
+        throw ValidationError("PG_NUM must be 1...65536")
+      }
       if let size, !(1...10).contains(size) { throw ValidationError("--size must be 1...10") }
-      if let minSize, minSize < 1 || minSize > (size ?? 10) { throw ValidationError("--min-size must be 1...size") }
+      if let minSize, minSize < 1 || minSize > (size ?? 10) {
+        throw ValidationError("--min-size must be 1...size")
+      }
     }
 
     func run() throws {
@@ -151,11 +163,14 @@ struct PoolCommand: ParsableCommand {
 
     func validate() throws {
       guard confirmed else {
-        throw ValidationError("deleting pool '\(name)' destroys its data; add --yes-i-really-mean-it")
+        throw ValidationError(
+          "deleting pool '\(name)' destroys its data; add --yes-i-really-mean-it")
       }
     }
 
-    func run() throws { print(try options.run(["prefix": "osd pool delete", "pool": name]).status) }
+    func run() throws {
+      print(try options.run(["prefix": "osd pool delete", "pool": name]).status)
+    }
   }
 
   struct Set: ParsableCommand {
@@ -188,14 +203,17 @@ struct OSDCommand: ParsableCommand {
     func run() throws {
       try options.emit(try options.json(["prefix": "osd dump"])) { value in
         let d = value as? [String: Any] ?? [:]
-        var text = "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nmax_osd \(d["max_osd"] ?? 0)\n"
+        var text =
+          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nmax_osd \(d["max_osd"] ?? 0)\n"
         for pool in d["pools"] as? [[String: Any]] ?? [] {
-          text += "pool \(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' replicated size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) crush_rule \(pool["crush_rule"] ?? 0) pg_num \(pool["pg_num"] ?? 0) pgp_num \(pool["pgp_num"] ?? 0) flags \(pool["flags_names"] ?? "")\n"
+          text +=
+            "pool \(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' replicated size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) crush_rule \(pool["crush_rule"] ?? 0) pg_num \(pool["pg_num"] ?? 0) pgp_num \(pool["pgp_num"] ?? 0) flags \(pool["flags_names"] ?? "")\n"
         }
         for osd in d["osds"] as? [[String: Any]] ?? [] {
           let up = (osd["up"] as? Int) == 1 ? "up" : "down"
           let isIn = (osd["in"] as? Int) == 1 ? "in" : "out"
-          text += "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+          text +=
+            "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
         }
         return text
       }
@@ -203,7 +221,8 @@ struct OSDCommand: ParsableCommand {
   }
 
   struct Tree: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The CRUSH hierarchy with OSD states.")
+    static let configuration = CommandConfiguration(
+      abstract: "The CRUSH hierarchy with OSD states.")
     @OptionGroup var options: ClusterOptions
 
     func run() throws {
@@ -213,11 +232,15 @@ struct OSDCommand: ParsableCommand {
         for node in nodes {
           let type = node["type"] as? String ?? ""
           let indent = type == "root" ? "" : type == "host" ? "  " : "    "
-          let id = String(describing: node["id"] ?? "").padding(toLength: 5, withPad: " ", startingAt: 0)
-          let name = (indent + (node["name"] as? String ?? "")).padding(toLength: 12, withPad: " ", startingAt: 0)
-          let status = (node["status"] as? String ?? "").padding(toLength: 8, withPad: " ", startingAt: 0)
+          let id = String(describing: node["id"] ?? "").padding(
+            toLength: 5, withPad: " ", startingAt: 0)
+          let name = (indent + (node["name"] as? String ?? "")).padding(
+            toLength: 12, withPad: " ", startingAt: 0)
+          let status = (node["status"] as? String ?? "").padding(
+            toLength: 8, withPad: " ", startingAt: 0)
           let reweight = node["reweight"].map { String(format: "%.5f", ($0 as? Double) ?? 0) } ?? ""
-          text += "\(id)\(type.padding(toLength: 6, withPad: " ", startingAt: 0))\(name)\(status)\(reweight)\n"
+          text +=
+            "\(id)\(type.padding(toLength: 6, withPad: " ", startingAt: 0))\(name)\(status)\(reweight)\n"
         }
         return text
       }
@@ -227,13 +250,16 @@ struct OSDCommand: ParsableCommand {
   static func parse(_ ids: [String]) throws -> [Int] {
     try ids.map { text in
       let digits = text.hasPrefix("osd.") ? String(text.dropFirst(4)) : text
-      guard let id = Int(digits), id >= 0 else { throw ValidationError("'\(text)' is not an OSD id") }
+      guard let id = Int(digits), id >= 0 else {
+        throw ValidationError("'\(text)' is not an OSD id")
+      }
       return id
     }
   }
 
   struct Mark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "down", abstract: "Mark OSDs down.")
+    static let configuration = CommandConfiguration(
+      commandName: "down", abstract: "Mark OSDs down.")
     @Argument(help: "OSD ids (3 or osd.3).") var ids: [String]
     @OptionGroup var options: ClusterOptions
     func run() throws {
@@ -242,7 +268,8 @@ struct OSDCommand: ParsableCommand {
   }
 
   struct MarkOut: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "out", abstract: "Mark OSDs out (no data placed on them).")
+    static let configuration = CommandConfiguration(
+      commandName: "out", abstract: "Mark OSDs out (no data placed on them).")
     @Argument(help: "OSD ids.") var ids: [String]
     @OptionGroup var options: ClusterOptions
     func run() throws {
@@ -267,7 +294,8 @@ struct ConfigKeyCommand: ParsableCommand {
     subcommands: [SetKey.self, GetKey.self, ListKeys.self, RemoveKey.self])
 
   struct SetKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "set", abstract: "Set KEY to VALUE (committed before it returns).")
+    static let configuration = CommandConfiguration(
+      commandName: "set", abstract: "Set KEY to VALUE (committed before it returns).")
     @Argument var key: String
     @Argument var value: String
     @OptionGroup var options: ClusterOptions
@@ -277,7 +305,8 @@ struct ConfigKeyCommand: ParsableCommand {
   }
 
   struct GetKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "Print the value of KEY.")
+    static let configuration = CommandConfiguration(
+      commandName: "get", abstract: "Print the value of KEY.")
     @Argument var key: String
     @OptionGroup var options: ClusterOptions
     func run() throws {
