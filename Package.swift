@@ -31,6 +31,7 @@ let package = Package(
     .executable(name: "perf-msgr-client", targets: ["perf-msgr-client"]),
     .executable(name: "loligo", targets: ["loligo"]),
     .executable(name: "loligo-mon", targets: ["loligo-mon"]),
+    .executable(name: "loligo-osd", targets: ["loligo-osd"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -92,7 +93,7 @@ let package = Package(
       name: "LoligoOSD",
       dependencies: [
         "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
-        "LoligoDaemon",
+        "LoligoDaemon", "LoligoClient", "LoligoWire",
       ] + nio),
 
     // services: the monitor (consensus core, services on Paxos, daemon wiring).
@@ -137,6 +138,10 @@ let package = Package(
       name: "loligo-mon",
       dependencies: ["LoligoCore", "LoligoMon", "LoligoMessages", "LoligoDaemon", "LoligoBench"] + nio),
 
+    .executableTarget(
+      name: "loligo-osd",
+      dependencies: ["LoligoCore", "LoligoOSD", "LoligoDaemon", "LoligoBench"] + nio),
+
     // libFuzzer target for the frame decoder (see the README); replays a corpus otherwise.
     .executableTarget(name: "fuzz-frame-decoder", dependencies: ["LoligoWire"]),
 
@@ -160,6 +165,9 @@ let package = Package(
     .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
     .testTarget(
       name: "ToolTests",
-      dependencies: ["LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon"] + nio),
+      dependencies: [
+        "LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon", "LoligoMessenger",
+        "LoligoWire", "LoligoPlacement",
+      ] + nio),
   ]
 )

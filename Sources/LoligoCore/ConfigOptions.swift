@@ -109,6 +109,27 @@ extension ConfigOption {
     "osd_objectstore", .choice(["memstore", "durable"], aliases: [:]), default: .string("memstore"),
     "Where an OSD keeps objects: memstore (RAM) or durable (RocksDB + files, survives kill -9).")
 
+  public static let osdHeartbeatInterval = ConfigOption(
+    "osd_heartbeat_interval", .double(0.05...60), default: .double(1),
+    "Seconds between heartbeats an OSD sends to its peers.")
+  public static let osdHeartbeatGrace = ConfigOption(
+    "osd_heartbeat_grace", .double(0.2...600), default: .double(6),
+    "Seconds without a heartbeat reply after which an OSD reports a peer failed to the monitors.")
+  public static let osdOpTimeout = ConfigOption(
+    "osd_op_timeout", .double(1...3600), default: .double(30),
+    "Seconds an OSD holds a request waiting for a newer map before answering 'try again'.")
+
+  // MARK: client
+  public static let objecterInflightOps = ConfigOption(
+    "objecter_inflight_ops", .int(1...1_000_000), default: .int(1024),
+    "Operations one client keeps in flight at most; more wait in the client.")
+  public static let objecterInflightOpBytes = ConfigOption(
+    "objecter_inflight_op_bytes", .size(1 << 16...(1 << 40)), default: .int(100 << 20),
+    "Data bytes one client keeps in flight at most.")
+  public static let clientOpTimeout = ConfigOption(
+    "client_op_timeout", .double(0.5...3600), default: .double(60),
+    "Seconds a client operation may take (resends included) before it fails with a time-out.")
+
   // MARK: logging
   public static let logFile = ConfigOption(
     "log_file", .string, default: .string(""),
@@ -127,7 +148,8 @@ extension ConfigOption {
     .msTcpRcvbuf, .msKeepaliveInterval, .fsid, .monHost, .publicAddr, .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
-    .osdObjectstore,
+    .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdOpTimeout,
+    .objecterInflightOps, .objecterInflightOpBytes, .clientOpTimeout,
     .logFile, .debugMs,
   ]
 

@@ -29,9 +29,15 @@ public final class PidFile: @unchecked Sendable {
     return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
-  /// True if a process with this pid exists (signal 0 probes without signalling).
+  /// True if a process with this pid exists and is not a zombie (a killed daemon whose parent
+  /// has not reaped it still answers signal 0).
   public static func isAlive(_ pid: pid_t) -> Bool {
-    kill(pid, 0) == 0 || errno == EPERM
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return true }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state != "Z" && state != "X"
   }
 }
 

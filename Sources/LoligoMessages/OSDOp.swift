@@ -7,9 +7,18 @@ import NIOCore
 public enum OSDOpCode: UInt16, Sendable {
   case read = 0x1201
   case stat = 0x1202
+  case omapGetValues = 0x1211
+  case getXattr = 0x1301
+  /// List the objects of the addressed placement group (Ceph's PGLS): `name` is the cursor
+  /// (list after it), `length` the most entries.
+  case listObjects = 0x1501
   case write = 0x2201
   case writeFull = 0x2202
+  case truncate = 0x2203
   case delete = 0x2205
+  case create = 0x220D
+  case omapSetValues = 0x2215
+  case setXattr = 0x2301
 
   public var isWrite: Bool { rawValue & 0x2000 != 0 }
 }
@@ -21,12 +30,17 @@ public struct OSDOperation: Sendable, Equatable {
   public var length: UInt64
   /// Bytes of the message's data segment that belong to this operation (writes).
   public var payloadLength: UInt32
+  /// The xattr name, or the list cursor.
+  public var name: String
 
-  public init(code: OSDOpCode, offset: UInt64, length: UInt64, payloadLength: UInt32 = 0) {
+  public init(
+    code: OSDOpCode, offset: UInt64, length: UInt64, payloadLength: UInt32 = 0, name: String = ""
+  ) {
     self.code = code
     self.offset = offset
     self.length = length
     self.payloadLength = payloadLength
+    self.name = name
   }
 }
 
@@ -34,8 +48,9 @@ public struct OSDOperation: Sendable, Equatable {
 /// it addresses, the map epoch it was computed on, and a list of operations whose write
 /// payloads travel in the message's data segment. The tid is in the message header.
 public struct OSDOp: Sendable, Equatable {
-  public static let version: UInt8 = 1
+  public static let version: UInt8 = 2
   public static let maxOperations = 16
+  public static let maxObjectName = 2048
 
   public var pool: Int64
   public var placementSeed: UInt32
@@ -73,7 +88,7 @@ public struct OSDOp: Sendable, Equatable {
 
   public func encodeFront() -> ByteBuffer {
     var b = ByteBufferAllocator().buffer(capacity: 64 + objectName.utf8.count)
-    b.writeVersioned(version: OSDOp.version, compat: 1) { b in
+    b.writeVersioned(version: OSDOp.version, compat: 2) { b in
       b.writeLE(pool)
       b.writeLE(placementSeed)
       b.writeCephString(objectName)
@@ -86,6 +101,7 @@ public struct OSDOp: Sendable, Equatable {
         b.writeLE(op.offset)
         b.writeLE(op.length)
         b.writeLE(op.payloadLength)
+        b.writeCephString(op.name)
       }
     }
     return b
@@ -101,13 +117,13 @@ public struct OSDOp: Sendable, Equatable {
     self = try b.readVersioned("osd_op", supported: OSDOp.version, limit: 1 << 20) { b, _ in
       let pool = try b.readLE(Int64.self, "pool")
       let seed = try b.readLE(UInt32.self, "placement seed")
-      let name = try b.readCephString(limit: 4096, "object name")
+      let name = try b.readCephString(limit: OSDOp.maxObjectName, "object name")
       let namespace = try b.readCephString(limit: 4096, "namespace")
       let epoch = try b.readLE(UInt32.self, "epoch")
       let flags = try b.readLE(UInt32.self, "flags")
       let attempt = try b.readLE(UInt32.self, "attempt")
       let ops = try b.readArray(
-        limit: OSDOp.maxOperations, minimumElementSize: 22, "operations"
+        limit: OSDOp.maxOperations, minimumElementSize: 26, "operations"
       ) { b -> OSDOperation in
         let raw = try b.readLE(UInt16.self, "op code")
         guard let code = OSDOpCode(rawValue: raw) else {
@@ -116,7 +132,8 @@ public struct OSDOp: Sendable, Equatable {
         return OSDOperation(
           code: code, offset: try b.readLE(UInt64.self, "offset"),
           length: try b.readLE(UInt64.self, "length"),
-          payloadLength: try b.readLE(UInt32.self, "payload length"))
+          payloadLength: try b.readLE(UInt32.self, "payload length"),
+          name: try b.readCephString(limit: 4096, "op name"))
       }
       return OSDOp(
         pool: pool, placementSeed: seed, objectName: name, namespace: namespace, epoch: epoch,

@@ -4,6 +4,17 @@ import ArgumentParser
 /// (or folder) named for it.
 @main
 struct Loligo: ParsableCommand {
+  /// `loligo -p POOL bench ...` (rados's word order) is `loligo bench -p POOL ...`.
+  static func main() {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.count >= 3, ["-p", "--pool"].contains(arguments[0]) {
+      let pool = Array(arguments[0...1])
+      arguments.removeFirst(2)
+      arguments.insert(contentsOf: pool, at: 1)
+    }
+    main(arguments)
+  }
+
   static let configuration = CommandConfiguration(
     commandName: "loligo",
     abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
@@ -11,6 +22,7 @@ struct Loligo: ParsableCommand {
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
       ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
       OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
+      PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self, ListObjectsCommand.self,
     ]
   )
 }

@@ -309,7 +309,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
       return reply(.error(.invalid, "command is not a JSON object with a prefix"))
     }
-    if let read = services.read(prefix, fields, status: status) {
+    if let read = services.read(prefix, fields, status: core.status) {
       let serving = status.role == .leader || core.isReadable(now: Self.now())
       // Status reports work even out of quorum; data reads need a valid lease.
       if serving || ["quorum_status", "status", "health", "mon dump"].contains(prefix) {

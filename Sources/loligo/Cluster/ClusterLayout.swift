@@ -57,11 +57,18 @@ struct ClusterLayout {
       osd_objectstore = "\(objectStore)"
 
       """
+    var extra = extra
+    // Every OSD is on this one host: replicas go to distinct OSDs, not hosts (as vstart does).
+    if extra["osd_crush_chooseleaf_type"] == nil { extra["osd_crush_chooseleaf_type"] = "0" }
     for (key, value) in extra.sorted(by: { $0.key < $1.key }) {
       text += "\(key) = \(value)\n"
     }
     for (name, port) in monitors {
       text += "\n[\"mon.\(name)\"]\npublic_addr = \"127.0.0.1:\(port)\"\n"
+    }
+    if osds > 0 {
+      // One event loop per OSD: requests are handled on the thread they arrive on.
+      text += "\n[osd]\nms_async_op_threads = 1\n"
     }
     for id in 0..<osds {
       text += "\n[\"osd.\(id)\"]\npublic_addr = \"127.0.0.1:0\"\n"

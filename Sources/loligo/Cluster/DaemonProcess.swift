@@ -1,5 +1,6 @@
 import CLoligoSys
 import Foundation
+import LoligoDaemon
 
 /// Starting and stopping daemons for `loligo cluster`: each runs in its own session (so it
 /// outlives the command that started it and ignores the terminal's signals), with its output
@@ -48,10 +49,10 @@ enum DaemonProcess {
   }
 
   static func isAlive(_ pid: pid_t) -> Bool {
-    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-    // A zombie child of ours counts as gone.
+    // A zombie child of ours is reaped here; anyone's zombie counts as gone.
     var status: Int32 = 0
-    return waitpid(pid, &status, WNOHANG) == 0 || errno == ECHILD
+    _ = waitpid(pid, &status, WNOHANG)
+    return PidFile.isAlive(pid)
   }
 
   /// SIGTERM, then SIGKILL after `grace` seconds. Returns true if it had to kill.

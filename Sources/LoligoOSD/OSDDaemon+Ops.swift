@@ -1,0 +1,223 @@
+import Foundation
+import LoligoCore
+import LoligoMessages
+import LoligoMessenger
+import LoligoPlacement
+import NIOCore
+
+/// Client requests and their replication. On the loop.
+extension OSDDaemon {
+  static let errStale: Int32 = -116
+  static let errAgain: Int32 = -11
+
+  func reply(
+    _ message: Message, result: Int32, operations: [OSDOpReply.OperationResult], data: ByteBuffer
+  ) {
+    let reply = OSDOpReply(result: result, epoch: map?.epoch ?? 0, operations: operations)
+    message.connection?.send(reply.message(tid: message.tid, data: data))
+  }
+
+  func handleClientOp(_ message: Message) {
+    let started = DispatchTime.now().uptimeNanoseconds
+    guard let source = message.source else { return }
+    let op: OSDOp
+    do {
+      op = try OSDOp(message)
+    } catch {
+      // Malformed: answer and keep serving (the session stays; the bytes were framed fine).
+      counters.counter("osd", "op_malformed").add()
+      reply(message, result: -22, operations: [], data: ByteBuffer())
+      return
+    }
+    guard let map, op.epoch <= map.epoch else {
+      // The client knows a newer map: wait for it (bounded by osd_op_timeout).
+      let timeout = TimeAmount.nanoseconds(Int64(config.double(.osdOpTimeout) * 1e9))
+      parked.append((op.epoch, message, .now() + timeout))
+      monClient.subscribe("osdmap", from: (self.map?.epoch ?? 0) + 1)
+      return
+    }
+    guard let pool = map.pool(op.pool) else {
+      return reply(message, result: -2, operations: [], data: ByteBuffer())
+    }
+    guard !op.objectName.isEmpty || op.operations.allSatisfy({ $0.code == .listObjects }) else {
+      return reply(message, result: -22, operations: [], data: ByteBuffer())
+    }
+    let pgid: PGID
+    if op.operations.first?.code == .listObjects {
+      pgid = PGID(pool: op.pool, seed: op.placementSeed)  // listing names its PG directly
+    } else {
+      guard
+        let computed = try? map.pg(
+          forObject: op.objectName, locator: ObjectLocator(pool: op.pool, namespace: op.namespace))
+      else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
+      pgid = computed
+    }
+    guard let mapping = try? map.map(pg: pgid), mapping.actingPrimary == id else {
+      counters.counter("osd", "op_stale").add()
+      return reply(message, result: Self.errStale, operations: [], data: ByteBuffer())
+    }
+    guard mapping.acting.count >= Int(pool.minSize) else {
+      return reply(message, result: Self.errAgain, operations: [], data: ByteBuffer())
+    }
+    let pg = pgFor(pgid)
+    let request = RequestID(client: source.num, tid: message.tid)
+    if let cached = pg.recent[request] {
+      counters.counter("osd", "op_dup").add()
+      return reply(message, result: cached.result, operations: cached.operations, data: ByteBuffer())
+    }
+    if let version = pg.inProgress[request], let write = pg.inFlight[version], let connection = message.connection {
+      write.waiting.append(connection)
+      write.tids.append(message.tid)
+      return
+    }
+    let object = ObjectID(op.objectName, namespace: op.namespace)
+    let payloads = OSDOpExecution.payloads(op.operations, data: message.data)
+    counters.counter("osd", "op").add()
+    guard op.operations.contains(where: \.code.isWrite) else {
+      let (results, out, code) = OSDOpExecution.reads(
+        op.operations, payloads: payloads, pg: pgid, object: object, store: store)
+      counters.counter("osd", "op_r").add()
+      counters.counter("osd", "op_out_bytes").add(UInt64(out.readableBytes))
+      reply(message, result: code, operations: results, data: out)
+      counters.latency("osd", "op_r_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+      return
+    }
+    if op.operations.contains(where: { $0.code == .delete }), (try? store.stat(pgid, object)) == nil {
+      return reply(message, result: -2, operations: [], data: ByteBuffer())
+    }
+    var transaction: StoreTransaction
+    do throws(OSDOpError) {
+      guard let t = try OSDOpExecution.transaction(op.operations, payloads: payloads, pg: pgid, object: object)
+      else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
+      transaction = t
+    } catch {
+      return reply(message, result: error.code, operations: [], data: ByteBuffer())
+    }
+    pg.logVersion += 1
+    let version = pg.logVersion
+    transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(version)]))
+    let replicas = Set(mapping.acting).subtracting([id])
+    let results = op.operations.map { _ in OSDOpReply.OperationResult(result: 0) }
+    let write = InFlightWrite(
+      request: request, version: version, operations: results, replicas: replicas, started: started,
+      bytes: message.data.readableBytes)
+    if let connection = message.connection {
+      write.waiting.append(connection)
+      write.tids.append(message.tid)
+    }
+    pg.inFlight[version] = write
+    pg.inProgress[request] = version
+    counters.counter("osd", "op_w").add()
+    counters.counter("osd", "op_in_bytes").add(UInt64(message.data.readableBytes))
+    store.submit(transaction) { [weak self] result in
+      guard let self else { return }
+      self.onLoop {
+        write.localDone = true
+        if case .failure(let error) = result {
+          Log.shared.error("osd", "osd.\(self.id): store failed a write on \(pgid): \(error)")
+          self.fail(pg, write, code: error.code)
+          return
+        }
+        self.complete(pg, write)
+      }
+    }
+    let repOp = OSDRepOp(
+      pool: pgid.pool, seed: pgid.seed, epoch: map.epoch, logVersion: version, client: request.client,
+      clientTid: request.tid, objectName: op.objectName, namespace: op.namespace, operations: op.operations)
+    for replica in replicas {
+      guard let connection = peer(replica) else {
+        write.pendingReplicas.remove(replica)
+        continue
+      }
+      repTid += 1
+      repWaiting[repTid] = (pgid, version)
+      connection.send(repOp.message(tid: repTid, data: message.data))
+      counters.counter("osd", "subop_sent").add()
+    }
+  }
+
+  func onLoop(_ body: @escaping @Sendable () -> Void) {
+    if loop.inEventLoop { body() } else { loop.execute(body) }
+  }
+
+  static func encode(_ value: UInt64) -> ByteBuffer {
+    var b = ByteBuffer()
+    b.writeInteger(value, endianness: .little)
+    return b
+  }
+
+  /// Answers the client once the write is durable here and on every replica still acting.
+  func complete(_ pg: PG, _ write: InFlightWrite) {
+    guard write.localDone, write.pendingReplicas.isEmpty, pg.inFlight[write.version] === write else { return }
+    pg.inFlight[write.version] = nil
+    pg.inProgress[write.request] = nil
+    pg.remember(write.request, CachedReply(result: 0, operations: write.operations))
+    let reply = OSDOpReply(result: 0, epoch: map?.epoch ?? 0, operations: write.operations)
+    for (connection, tid) in zip(write.waiting, write.tids) {
+      connection.send(reply.message(tid: tid))
+    }
+    counters.latency("osd", "op_w_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - write.started)
+  }
+
+  func fail(_ pg: PG, _ write: InFlightWrite, code: Int32) {
+    pg.inFlight[write.version] = nil
+    pg.inProgress[write.request] = nil
+    let reply = OSDOpReply(result: code, epoch: map?.epoch ?? 0)
+    for (connection, tid) in zip(write.waiting, write.tids) { connection.send(reply.message(tid: tid)) }
+  }
+
+  // MARK: replicas
+
+  func handleRepOp(_ message: Message) {
+    let started = DispatchTime.now().uptimeNanoseconds
+    guard let connection = message.connection else { return }
+    let repOp: OSDRepOp
+    do {
+      repOp = try OSDRepOp(message)
+    } catch {
+      Log.shared.error("osd", "osd.\(id): malformed replica op: \(error)")
+      return
+    }
+    let pgid = PGID(pool: repOp.pool, seed: repOp.seed)
+    let object = ObjectID(repOp.objectName, namespace: repOp.namespace)
+    let payloads = OSDOpExecution.payloads(repOp.operations, data: message.data)
+    let pg = pgFor(pgid)
+    var transaction: StoreTransaction
+    do throws(OSDOpError) {
+      transaction = try OSDOpExecution.transaction(repOp.operations, payloads: payloads, pg: pgid, object: object) ?? StoreTransaction()
+    } catch {
+      connection.send(OSDRepOpReply(pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: error.code).message(tid: message.tid))
+      return
+    }
+    if repOp.operations.contains(where: { $0.code == .delete }), (try? store.stat(pgid, object)) == nil {
+      transaction = StoreTransaction()  // already gone here
+    }
+    pg.logVersion = max(pg.logVersion, repOp.logVersion)
+    transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(pg.logVersion)]))
+    counters.counter("osd", "subop").add()
+    counters.counter("osd", "subop_in_bytes").add(UInt64(message.data.readableBytes))
+    let tid = message.tid
+    store.submit(transaction) { [counters] result in
+      let code: Int32
+      switch result {
+      case .success: code = 0
+      case .failure(let error): code = error.code
+      }
+      connection.send(
+        OSDRepOpReply(pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: code).message(tid: tid))
+      counters.latency("osd", "subop_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+    }
+  }
+
+  func handleRepOpReply(_ message: Message) {
+    guard let source = message.source, let reply = try? OSDRepOpReply(message),
+      let waiting = repWaiting.removeValue(forKey: message.tid), let pg = pgs[waiting.pg],
+      let write = pg.inFlight[waiting.version]
+    else { return }
+    if reply.result != 0 {
+      Log.shared.error("osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")
+    }
+    write.pendingReplicas.remove(Int32(source.num))
+    complete(pg, write)
+  }
+}

@@ -1,0 +1,334 @@
+import Foundation
+import LoligoClient
+import LoligoCore
+import LoligoDaemon
+import LoligoMessages
+import LoligoMessenger
+import LoligoPlacement
+import LoligoWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// A running OSD: boots to the monitors, follows the OSD map, serves the placement groups CRUSH
+/// gives it (as primary: client requests and their replication; as replica: the primary's
+/// writes), and watches its peers with heartbeats.
+///
+/// All state lives on one event loop (`loop`); with `ms_async_op_threads = 1` (what `loligo
+/// cluster up` sets for OSDs) that is also the loop of every connection, so a request is
+/// handled where it arrives, without a thread hand-off.
+public final class OSDDaemon: Dispatcher, @unchecked Sendable {
+  public let id: Int32
+  let config: Config
+  let store: any ObjectStore
+  let messenger: Messenger
+  let monClient: MonClient
+  let loop: any EventLoop
+  public let counters = PerfCounters()
+  let host: String
+
+  // Loop state.
+  var map: OSDMap?
+  var pgs: [PGID: PG] = [:]
+  var parked: [(epoch: UInt32, message: Message, deadline: NIODeadline)] = []
+  var repTid: UInt64 = 0
+  var repWaiting: [UInt64: (pg: PGID, version: UInt64)] = [:]
+  var peers: [Int32: Connection] = [:]
+  var lastPingReply: [Int32: NIODeadline] = [:]
+  var reportedFailure: [Int32: UInt32] = [:]
+  var lastBootRequest: NIODeadline = .distantPast
+  var boundAddr: EntityAddr = .blank
+  var stopped = false
+  var heartbeat: RepeatedTask?
+
+  static let poolInfoObject = ObjectID("__pginfo__")
+
+  /// Creates the OSD's data directory (and, for the durable store, the store).
+  public static func mkfs(config: Config, dataPath: String) throws {
+    try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
+    if config.string(.osdObjectstore) == "durable" {
+      do {
+        try DurableStore.mkfs(directory: dataPath + "/store")
+      } catch {
+        throw DaemonError.store("\(error)")
+      }
+    }
+  }
+
+  public init(id: Int32, config: Config, dataPath: String) throws {
+    self.id = id
+    self.config = config
+    var name = utsname()
+    uname(&name)
+    host = withUnsafeBytes(of: name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    guard FileManager.default.fileExists(atPath: dataPath) else {
+      throw DaemonError.store("no data directory \(dataPath) (create it with loligo-osd --id \(id) --mkfs)")
+    }
+    switch config.string(.osdObjectstore) {
+    case "durable":
+      do {
+        store = try DurableStore(directory: dataPath + "/store")
+      } catch {
+        throw DaemonError.store("\(error)")
+      }
+    default:
+      store = MemStore()
+    }
+    messenger = try Messenger(name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
+    messenger.setPolicy(.statefulServer, for: .osd)
+    loop = messenger.group.next()
+    monClient = try MonClient.connect(config: config)
+    messenger.setDispatcher(self)
+  }
+
+  public func start() throws {
+    let requested = config.string(.publicAddr).isEmpty ? "127.0.0.1:0" : config.string(.publicAddr)
+    boundAddr = try messenger.bind(try EntityAddr(parsing: requested))
+    monClient.onMap(MessageType.osdMap) { [weak self] message in
+      guard let self, let update = try? OSDMapUpdate(message) else { return }
+      self.loop.execute { self.receive(update) }
+    }
+    monClient.subscribe("osdmap", from: 0)
+    loop.execute { self.boot() }
+    let interval = TimeAmount.nanoseconds(Int64(config.double(.osdHeartbeatInterval) * 1e9))
+    heartbeat = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+      self?.tick()
+    }
+  }
+
+  /// Tells the monitors it is going, then stops.
+  public func stop() {
+    let stopping = loop.submit {
+      self.stopped = true
+      self.heartbeat?.cancel()
+    }
+    try? stopping.wait()
+    _ = try? monClient.commandSync(["prefix": "osd down", "ids": [Int(id)]], timeout: .seconds(3))
+    monClient.shutdown()
+    messenger.shutdown()
+    store.close()
+  }
+
+  var boundAddress: String { boundAddr.hostPort }
+
+  // MARK: boot and maps
+
+  func boot() {
+    guard !stopped, NIODeadline.now() - lastBootRequest > .seconds(5) else { return }
+    lastBootRequest = .now()
+    let fields: [String: Any] = ["prefix": "osd boot", "id": Int(id), "addr": boundAddress, "host": host]
+    monClient.command(fields, timeout: .seconds(30)).whenComplete { [weak self] result in
+      guard let self else { return }
+      switch result {
+      case .success(let reply) where reply.result == 0:
+        Log.shared.log("osd", 1) { "osd.\(self.id): booted at \(self.boundAddress)" }
+      case .success(let reply):
+        Log.shared.error("osd", "osd.\(self.id): boot refused: \(reply.status)")
+      case .failure(let error):
+        Log.shared.error("osd", "osd.\(self.id): boot failed: \(error); retrying")
+        self.loop.scheduleTask(in: .seconds(1)) {
+          self.lastBootRequest = .distantPast
+          self.boot()
+        }
+      }
+    }
+  }
+
+  func receive(_ update: OSDMapUpdate) {
+    guard !stopped else { return }
+    var next = map
+    if let (epoch, raw) = update.fullMaps.max(by: { $0.key < $1.key }), epoch > (next?.epoch ?? 0) {
+      var buffer = raw
+      if let full = try? OSDMap(from: &buffer) { next = full }
+    }
+    if var current = next {
+      for epoch in update.incrementals.keys.sorted() where epoch == current.epoch + 1 {
+        var buffer = update.incrementals[epoch]!
+        guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil else { break }
+      }
+      next = current
+    }
+    guard let newMap = next, newMap.epoch > (map?.epoch ?? 0) else {
+      if let map, update.newest > map.epoch {
+        monClient.subscribe("osdmap", from: map.epoch + 1)  // a gap: ask again
+      }
+      return
+    }
+    apply(newMap)
+  }
+
+  func apply(_ newMap: OSDMap) {
+    map = newMap
+    counters.counter("osd", "map_epoch").add()
+    // The placement groups this OSD serves now.
+    var serving = Set<PGID>()
+    for poolID in newMap.pools.keys {
+      guard let mappings = try? newMap.mapAllPGs(pool: poolID) else { continue }
+      for mapping in mappings where mapping.acting.contains(id) {
+        serving.insert(mapping.pgid)
+        let pg = pgFor(mapping.pgid)
+        let changed = pg.acting != mapping.acting || pg.primary != mapping.actingPrimary
+        pg.acting = mapping.acting
+        pg.primary = mapping.actingPrimary
+        if changed { intervalChanged(pg) }
+      }
+    }
+    for (pgid, pg) in pgs where !serving.contains(pgid) {
+      // No longer ours: the clients resend to the new primary; drop what was waiting here.
+      pg.inFlight.removeAll()
+      pg.inProgress.removeAll()
+      pgs[pgid] = nil
+      if newMap.pool(pgid.pool) == nil {
+        var t = StoreTransaction()
+        t.append(.removeCollection(pgid))
+        store.submit(t) { _ in }
+      }
+    }
+    // Peers: drop sessions to OSDs that are down, watch the ones that are up.
+    for (osd, connection) in peers where !newMap.isUp(osd) || newMap.entry(osd)?.publicAddress != connection.peerAddr.hostPort {
+      connection.close()
+      peers[osd] = nil
+      lastPingReply[osd] = nil
+    }
+    if !newMap.isUp(id) || newMap.entry(id)?.publicAddress != boundAddress {
+      boot()  // marked down (wrongly, or before our boot landed): say we are here
+    }
+    let ready = parked.filter { $0.epoch <= newMap.epoch }
+    parked.removeAll { $0.epoch <= newMap.epoch }
+    for entry in ready { handleClientOp(entry.message) }
+  }
+
+  func pgFor(_ pgid: PGID) -> PG {
+    if let pg = pgs[pgid] { return pg }
+    let pg = PG(id: pgid)
+    pgs[pgid] = pg
+    if !store.collectionExists(pgid) {
+      var t = StoreTransaction()
+      t.append(.createCollection(pgid))
+      store.submit(t) { _ in }
+    } else if let info = try? store.omap(pgid, Self.poolInfoObject, keys: ["version"])["version"],
+      let version = info.getInteger(at: info.readerIndex, endianness: .little, as: UInt64.self)
+    {
+      pg.logVersion = version
+    }
+    return pg
+  }
+
+  /// The acting set or primary of `pg` changed: writes in flight stop waiting for replicas that
+  /// left (they cannot answer for this interval any more).
+  func intervalChanged(_ pg: PG) {
+    let acting = Set(pg.acting)
+    for write in Array(pg.inFlight.values) {
+      write.pendingReplicas.formIntersection(acting)
+      complete(pg, write)
+    }
+  }
+
+  func peer(_ osd: Int32) -> Connection? {
+    if let existing = peers[osd], !existing.isClosed { return existing }
+    guard let text = map?.entry(osd)?.publicAddress, let addr = try? EntityAddr(parsing: text) else {
+      return nil
+    }
+    let connection = messenger.connect(to: addr, policy: .losslessPeer)
+    peers[osd] = connection
+    return connection
+  }
+
+  // MARK: heartbeats
+
+  func tick() {
+    guard !stopped, let map else { return }
+    let now = NIODeadline.now()
+    let grace = TimeAmount.nanoseconds(Int64(config.double(.osdHeartbeatGrace) * 1e9))
+    for (index, entry) in map.osds.enumerated() where Int32(index) != id && entry.isUp {
+      let osd = Int32(index)
+      guard let connection = peer(osd) else { continue }
+      connection.send(OSDPing(isReply: false, epoch: map.epoch, stamp: now.uptimeNanoseconds).message())
+      let last = lastPingReply[osd] ?? now
+      if lastPingReply[osd] == nil { lastPingReply[osd] = now }
+      if now - last > grace && reportedFailure[osd] != map.epoch {
+        reportedFailure[osd] = map.epoch
+        Log.shared.log("osd", 1) { "osd.\(self.id): no heartbeat from osd.\(osd) for \(grace.nanoseconds / 1_000_000) ms; reporting it" }
+        counters.counter("osd", "failure_reports").add()
+        _ = monClient.command(["prefix": "osd failure", "ids": [Int(osd)], "reporter": Int(id)], timeout: .seconds(10))
+      }
+    }
+    // Requests parked for a map that never came.
+    let expired = parked.filter { $0.deadline < now }
+    parked.removeAll { $0.deadline < now }
+    for entry in expired {
+      reply(entry.message, result: -11, operations: [], data: ByteBuffer())
+    }
+    if !map.isUp(id) { boot() }
+  }
+
+  // MARK: Dispatcher
+
+  public func dispatch(_ message: Message) {
+    if loop.inEventLoop {
+      route(message)
+    } else {
+      loop.execute { self.route(message) }
+    }
+  }
+
+  func route(_ message: Message) {
+    guard !stopped else { return }
+    switch message.type {
+    case MessageType.osdOp: handleClientOp(message)
+    case MessageType.osdRepOp: handleRepOp(message)
+    case MessageType.osdRepOpReply: handleRepOpReply(message)
+    case MessageType.osdPing:
+      guard let ping = try? OSDPing(message), let source = message.source else { return }
+      if ping.isReply {
+        lastPingReply[Int32(source.num)] = .now()
+      } else {
+        message.connection?.send(OSDPing(isReply: true, epoch: map?.epoch ?? 0, stamp: ping.stamp).message())
+      }
+    default:
+      break
+    }
+  }
+
+  /// What `loligo daemon osd.N ...` can ask.
+  public func registerAdminCommands(_ socket: AdminSocket) {
+    socket.register("perf dump", help: "performance counters") { [counters] _ in counters.dump() }
+    socket.register("status", help: "id, map epoch, placement groups") { [weak self] _ in
+      guard let self else { return [:] }
+      return try self.loop.submit { () -> OSDStatusBox in
+        OSDStatusBox([
+          "id": Int(self.id), "addr": self.boundAddress, "osdmap_epoch": Int(self.map?.epoch ?? 0),
+          "num_pgs": self.pgs.count,
+          "primary_pgs": self.pgs.values.filter { $0.primary == self.id }.count,
+          "objectstore": self.store.kind,
+        ])
+      }.wait().value
+    }
+    socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {
+      [weak self] words in
+      guard let self, words.count == 4, let pool = Int64(words[2]) else {
+        return ["error": "usage: object stat POOL_ID NAME"]
+      }
+      let name = words[3]
+      return try self.loop.submit { () -> OSDStatusBox in
+        guard let map = self.map,
+          let pgid = try? map.pg(forObject: name, locator: ObjectLocator(pool: pool))
+        else { return OSDStatusBox(["error": "no such pool"]) }
+        guard let data = try? self.store.read(pgid, ObjectID(name), offset: 0, length: nil) else {
+          return OSDStatusBox(["error": "not here"])
+        }
+        return OSDStatusBox([
+          "pg": "\(pgid)", "size": data.readableBytes,
+          "crc32c": Int(CRC32C.checksum(data, seed: 0xFFFF_FFFF)),
+        ])
+      }.wait().value
+    }
+    socket.register("config show", help: "effective configuration") { [config] _ in
+      Dictionary(uniqueKeysWithValues: config.dump().map { ($0.option.name, $0.value.description) })
+    }
+  }
+}
+
+struct OSDStatusBox: @unchecked Sendable {
+  let value: Any
+  init(_ value: Any) { self.value = value }
+}
