@@ -113,7 +113,10 @@ let package = Package(
     // results, histograms, machine description shared by every benchmark tool.
     .target(
       name: "LoligoBench",
-      dependencies: ["LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
+      dependencies: [
+        "LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]
     ),
 
     // tools
@@ -147,6 +150,9 @@ let package = Package(
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
+    .testTarget(
+      name: "LoligoBenchTests",
+      dependencies: ["LoligoBench", "LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
     .testTarget(
       name: "LoligoMonTests",
       dependencies: [

@@ -23,6 +23,7 @@ struct Loligo: ParsableCommand {
       ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
       OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
       PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self, ListObjectsCommand.self,
+      BenchCommand.self, CleanupCommand.self,
     ]
   )
 }

@@ -32,12 +32,28 @@ struct Profile {
     var messageLength = 4096
   }
 
+  /// A pool profile: a local cluster, a pool, and `rados bench`-style steps.
+  struct PoolRun {
+    var mons = 1
+    var osds = 3
+    var objectStore = "memstore"
+    var poolName = "bench"
+    var pgNum = 32
+    var size = 3
+    var minSize = 0
+    var seconds = 10
+    var blockSize = "4M"
+    var concurrency = 16
+    var modes = ["write", "seq", "rand"]
+  }
+
   var name: String
   var path: String
   var description: String
   var kind: String
   var server = Server()
   var client = Client()
+  var poolRun = PoolRun()
   /// Config overrides as `--name value` pairs for both tools.
   var config: [(String, String)] = []
 
@@ -70,8 +86,8 @@ struct Profile {
     }
     description = table["description"]?.string ?? ""
     kind = table["kind"]?.string ?? "messenger"
-    guard kind == "messenger" else {
-      throw ProfileError("\(path): kind '\(kind)' is not supported yet (only 'messenger')")
+    guard kind == "messenger" || kind == "pool" else {
+      throw ProfileError("\(path): kind '\(kind)' is not supported (messenger or pool)")
     }
     func integer(_ section: TOMLTable?, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>)
       throws -> Int
@@ -91,6 +107,33 @@ struct Profile {
     self.client.ios = try integer(client, "ios", 10_000, 1...Int(Int32.max))
     self.client.thinkTimeUs = try integer(client, "think_time_us", 0, 0...10_000_000)
     self.client.messageLength = try integer(client, "msg_length", 4096, 0...(1 << 30))
+    if kind == "pool" {
+      let cluster = table["cluster"]?.table
+      poolRun.mons = try integer(cluster, "mons", 1, 1...9)
+      poolRun.osds = try integer(cluster, "osds", 3, 1...64)
+      poolRun.objectStore = cluster?["objectstore"]?.string ?? "memstore"
+      guard ["memstore", "durable"].contains(poolRun.objectStore) else {
+        throw ProfileError("\(path): objectstore must be memstore or durable")
+      }
+      let pool = table["pool"]?.table
+      poolRun.poolName = pool?["name"]?.string ?? "bench"
+      poolRun.pgNum = try integer(pool, "pg_num", 32, 1...65536)
+      poolRun.size = try integer(pool, "size", 3, 1...10)
+      poolRun.minSize = try integer(pool, "min_size", 0, 0...10)
+      let bench = table["bench"]?.table
+      poolRun.seconds = try integer(bench, "seconds", 10, 1...3600)
+      poolRun.concurrency = try integer(bench, "concurrency", 16, 1...4096)
+      poolRun.blockSize = bench?["block_size"]?.string ?? "4M"
+      guard parseSize(poolRun.blockSize) != nil else {
+        throw ProfileError("\(path): block_size '\(poolRun.blockSize)' is not a size")
+      }
+      if let modes = bench?["modes"]?.array {
+        poolRun.modes = modes.compactMap { $0.string }
+        guard !poolRun.modes.isEmpty, poolRun.modes.allSatisfy({ ["write", "seq", "rand"].contains($0) }),
+          poolRun.modes.first == "write"
+        else { throw ProfileError("\(path): modes must start with write and name write/seq/rand") }
+      }
+    }
     if let options = table["config"]?.table {
       var check = Config()
       for (key, raw) in options {

@@ -28,7 +28,9 @@ struct ProfileCommand: ParsableCommand {
       abstract: "Run a profile end to end on 127.0.0.1 and save its result.",
       discussion: """
         A messenger profile starts perf-msgr-server on a free port, runs perf-msgr-client \
-        against it, stops the server by pid and prints where the result went.
+        against it, stops the server by pid and prints where the result went. A pool profile \
+        brings up a local cluster, creates the pool, runs the bench steps (write, then seq and \
+        rand on what it wrote), stops the cluster and prints the summaries and result paths.
 
         Example:
           loligo profile run msgr-tcp-4k --results Results
@@ -49,7 +51,11 @@ struct ProfileCommand: ParsableCommand {
       } catch {
         throw ValidationError("\(error)")
       }
-      try MessengerProfileRunner(profile: loaded, resultsDirectory: results).run()
+      if loaded.kind == "pool" {
+        try PoolProfileRunner(profile: loaded, resultsDirectory: results).run()
+      } else {
+        try MessengerProfileRunner(profile: loaded, resultsDirectory: results).run()
+      }
     }
   }
 }

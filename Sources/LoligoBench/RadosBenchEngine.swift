@@ -1,0 +1,217 @@
+import Foundation
+import NIOCore
+
+/// The op loop of rados bench: keeps `concurrency` ops in flight (one per slot), issues the
+/// next op in a slot as soon as its previous op completes, until the time is up (or, for
+/// `seq`, every written op is read, or, for `write`, the `--max-objects` cap is reached), then
+/// drains. Op N addresses object `N / writesPerObject` at offset `opSize * (N % writesPerObject)`.
+///
+/// Latency is taken in the completion itself, not when the loop gets round to the slot (rados
+/// measured the time until its loop noticed, ceph/ceph#32928). Counters are updated in the
+/// completion too, so the per-second table sees them at once; read data is verified on the
+/// loop's thread, off the I/O threads. The first failed op stops the run.
+final class RadosBenchEngine: @unchecked Sendable {
+  struct Plan: Sendable {
+    var mode: RadosBenchMode
+    var opSize: UInt64
+    var writesPerObject: UInt64
+    var concurrency: Int
+    var seconds: Int
+    /// Most ops to issue (seq: what write left; write: the `--max-objects` cap); nil: no cap.
+    var opLimit: UInt64?
+    /// rand draws op numbers from `0..<indexSpace`.
+    var indexSpace: UInt64
+    var pid: Int32
+    var verify: Bool
+  }
+
+  struct Outcome {
+    var nanoseconds: UInt64
+    var started: UInt64
+    var finished: UInt64
+    var latency: RadosBenchLatencyStats
+    var table: RadosBenchTable
+    var mismatches: Int
+    /// The first failure, e.g. `read benchmark_data_h_1_object3 got (2) No such file...`.
+    var failure: String?
+  }
+
+  private struct Completion {
+    var slot: Int
+    var index: UInt64
+    var object: String
+    var failure: ObjectIOError?
+    var data: ByteBuffer?
+  }
+
+  private let io: any ObjectIO
+  private let plan: Plan
+  private let environment: RadosBenchEnvironment
+  private let presenter: RadosBenchPresenter
+  private let payload: RadosBenchPayload
+  private let allocator = ByteBufferAllocator()
+  /// `benchmark_data_<host>_<pid>_object`, formed once rather than for every op.
+  private let objectPrefix: String
+
+  private let condition = NSCondition()
+  // Guarded by `condition` (written by completions and the loop, read by the reporter).
+  private var started: UInt64 = 0
+  private var finished: UInt64 = 0
+  private var inFlight = 0
+  private var latency = RadosBenchLatencyStats()
+  private var ready: [Completion] = []
+
+  // The loop's thread only.
+  private var slotBuffers: [ByteBuffer?]
+  private var random: RadosBenchRandom
+  private var mismatches = 0
+  private var failure: String?
+
+  init(
+    io: any ObjectIO, plan: Plan, naming: RadosBenchNaming, environment: RadosBenchEnvironment,
+    presenter: RadosBenchPresenter
+  ) {
+    self.io = io
+    self.plan = plan
+    self.environment = environment
+    self.presenter = presenter
+    payload = RadosBenchPayload(opSize: Int(plan.opSize))
+    objectPrefix = naming.prefix(pid: plan.pid) + "_object"
+    slotBuffers = Array(repeating: nil, count: plan.concurrency)
+    random = RadosBenchRandom(seed: environment.randomSeed)
+  }
+
+  func run() -> Outcome {
+    let clock = environment.clock
+    let start = clock.now()
+    let reporter = RadosBenchReporter(
+      opSize: plan.opSize, clock: clock, start: start, presenter: presenter,
+      localTime: environment.localTime, snapshot: { [self] in snapshot() })
+    reporter.begin(environment.reporting)
+    let stop = start + UInt64(max(plan.seconds, 0)) * 1_000_000_000
+    let initial = min(UInt64(plan.concurrency), plan.opLimit ?? UInt64.max)
+    for slot in 0..<Int(initial) { issue(slot: slot) }
+    while true {
+      if environment.reporting == .inline { reporter.poll() }
+      condition.lock()
+      while ready.isEmpty && inFlight > 0 { condition.wait() }
+      if ready.isEmpty {
+        condition.unlock()
+        break
+      }
+      let batch = ready
+      ready.removeAll(keepingCapacity: true)
+      condition.unlock()
+      for completion in batch {
+        handle(completion)
+        if failure == nil && mayIssue(stop: stop) { issue(slot: completion.slot) }
+      }
+    }
+    let end = clock.now()
+    let table = reporter.finish()
+    condition.lock()
+    defer { condition.unlock() }
+    return Outcome(
+      nanoseconds: end &- start, started: started, finished: finished, latency: latency,
+      table: table, mismatches: mismatches, failure: failure)
+  }
+
+  private func snapshot() -> RadosBenchSnapshot {
+    condition.lock()
+    defer { condition.unlock() }
+    var counters = RadosBenchSnapshot()
+    counters.started = started
+    counters.finished = finished
+    counters.inFlight = inFlight
+    counters.lastLatency = latency.last
+    counters.avgLatency = latency.mean
+    counters.minLatency = latency.min
+    counters.maxLatency = latency.max
+    return counters
+  }
+
+  private func mayIssue(stop: UInt64) -> Bool {
+    // rados: `while (seconds && now < stop)`, so 0 seconds runs only the first window.
+    guard plan.seconds > 0, environment.clock.now() < stop else { return false }
+    if let limit = plan.opLimit, started >= limit { return false }
+    return true
+  }
+
+  private func issue(slot: Int) {
+    // `started` is written only on this thread, so reading it here needs no lock.
+    let index = plan.mode == .rand ? random.next() % plan.indexSpace : started
+    let object = objectPrefix + String(index / plan.writesPerObject)
+    let offset = plan.opSize * (index % plan.writesPerObject)
+    condition.lock()
+    started += 1
+    inFlight += 1
+    condition.unlock()
+    let clock = environment.clock
+    switch plan.mode {
+    case .write:
+      var buffer: ByteBuffer
+      if let reused = slotBuffers[slot] {
+        // Drop the slot's reference first so the stamp copies only if the I/O still holds it.
+        slotBuffers[slot] = nil
+        buffer = reused
+        payload.stamp(&buffer, for: index)
+      } else {
+        buffer = payload.make(for: index, allocator: allocator)
+      }
+      slotBuffers[slot] = buffer
+      let issued = clock.now()
+      io.write(object, offset: offset, data: buffer) { [self] result in
+        let done = clock.now()
+        complete(
+          Completion(slot: slot, index: index, object: object, failure: result.failure),
+          nanoseconds: done &- issued)
+      }
+    case .seq, .rand:
+      let issued = clock.now()
+      io.read(object, offset: offset, length: plan.opSize) { [self] result in
+        let done = clock.now()
+        var completion = Completion(slot: slot, index: index, object: object)
+        switch result {
+        case .success(let data): completion.data = data
+        case .failure(let error): completion.failure = error
+        }
+        complete(completion, nanoseconds: done &- issued)
+      }
+    }
+  }
+
+  /// Runs in the I/O's completion, on any thread.
+  private func complete(_ completion: Completion, nanoseconds: UInt64) {
+    condition.lock()
+    inFlight -= 1
+    if completion.failure == nil {
+      finished += 1
+      latency.record(nanoseconds: nanoseconds)
+    }
+    ready.append(completion)
+    condition.signal()
+    condition.unlock()
+  }
+
+  private func handle(_ completion: Completion) {
+    if let error = completion.failure {
+      if failure == nil {
+        let verb = plan.mode == .write ? "write" : "read"
+        failure = "\(verb) \(completion.object) got \(error)"
+      }
+      return
+    }
+    guard plan.mode.isRead, plan.verify, let data = completion.data else { return }
+    if !payload.matches(data, index: completion.index) {
+      mismatches += 1
+      presenter.problem("\(completion.object) is not correct!")
+    }
+  }
+}
+
+extension Result {
+  fileprivate var failure: Failure? {
+    if case .failure(let error) = self { return error }
+    return nil
+  }
+}

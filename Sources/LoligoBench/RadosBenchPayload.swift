@@ -1,0 +1,62 @@
+import Foundation
+import NIOCore
+
+/// The bytes of op N, as rados bench writes them: `opSize` bytes of `z`, overwritten at the
+/// start by `snprintf(buf, opSize, "I'm the %16dth op!", N)` (so a NUL follows the text, and a
+/// short op holds a cut-off text and its NUL). Reads compare what comes back with the same.
+public struct RadosBenchPayload: Sendable {
+  public let opSize: Int
+  /// The part that differs between ops: text, NUL and some `z`s. 40 bytes hold the text for
+  /// any 64-bit op number, so everything after it is `z` for every op.
+  static let variableBytes = 40
+  private let filler: [UInt8]
+
+  public init(opSize: Int) {
+    self.opSize = opSize
+    filler = [UInt8](repeating: UInt8(ascii: "z"), count: opSize)
+  }
+
+  /// The first `min(opSize, 40)` bytes of op `index`.
+  public func head(for index: UInt64) -> [UInt8] {
+    let headLength = min(opSize, Self.variableBytes)
+    guard headLength > 0 else { return [] }
+    var head = [UInt8](repeating: UInt8(ascii: "z"), count: headLength)
+    let number = String(index)
+    let padding = String(repeating: " ", count: max(0, 16 - number.count))
+    let text = Array("I'm the \(padding)\(number)th op!".utf8)
+    // snprintf writes at most opSize - 1 characters and always a terminating NUL.
+    let kept = min(text.count, opSize - 1)
+    head.replaceSubrange(0..<kept, with: text[0..<kept])
+    head[kept] = 0
+    return head
+  }
+
+  /// A new buffer holding op `index`.
+  public func make(for index: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
+    var buffer = allocator.buffer(capacity: opSize)
+    buffer.writeBytes(filler)
+    stamp(&buffer, for: index)
+    return buffer
+  }
+
+  /// Turns a buffer made by `make` into op `index` by rewriting only its head. If the previous
+  /// write still holds the buffer, copy-on-write gives this op its own storage.
+  public func stamp(_ buffer: inout ByteBuffer, for index: UInt64) {
+    buffer.setBytes(head(for: index), at: buffer.readerIndex)
+  }
+
+  /// Whether `buffer` is exactly op `index`.
+  public func matches(_ buffer: ByteBuffer, index: UInt64) -> Bool {
+    guard buffer.readableBytes == opSize else { return false }
+    let head = head(for: index)
+    guard !head.isEmpty else { return true }
+    return buffer.withUnsafeReadableBytes { raw in
+      guard let base = raw.baseAddress else { return opSize == 0 }
+      let headEqual = head.withUnsafeBytes { memcmp(base, $0.baseAddress!, head.count) == 0 }
+      guard headEqual else { return false }
+      let tail = opSize - head.count
+      guard tail > 0 else { return true }
+      return filler.withUnsafeBytes { memcmp(base + head.count, $0.baseAddress!, tail) == 0 }
+    }
+  }
+}

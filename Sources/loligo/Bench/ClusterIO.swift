@@ -1,0 +1,60 @@
+import Foundation
+import LoligoBench
+import LoligoClient
+import NIOCore
+
+/// Object I/O on a pool of a running cluster, for `loligo bench` and `cleanup`: an `IoCtx`
+/// behind the benchmark's `ObjectIO` protocol.
+enum ClusterIO {
+  static func open(conf: String?, pool: String) throws -> (any ObjectIO, close: () -> Void) {
+    let config = try ClusterClient.config(path: conf)
+    let objecter = try Objecter(config: config)
+    do {
+      let ioctx = try IoCtx(objecter: objecter, pool: pool)
+      return (PoolIO(ioctx: ioctx), { objecter.shutdown() })
+    } catch {
+      objecter.shutdown()
+      throw ClusterError("\(error)")
+    }
+  }
+}
+
+struct PoolIO: ObjectIO {
+  let ioctx: IoCtx
+
+  static func convert(_ error: IoCtxError, _ object: String) -> ObjectIOError {
+    error == .noObject
+      ? .notFound(object) : ObjectIOError(code: error.code, message: error.description)
+  }
+
+  func write(
+    _ object: String, offset: UInt64, data: ByteBuffer,
+    completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
+  ) {
+    ioctx.write(object, offset: offset, data: data) { completion($0.mapError { Self.convert($0, object) }) }
+  }
+
+  func writeFull(
+    _ object: String, data: ByteBuffer,
+    completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
+  ) {
+    ioctx.writeFull(object, data: data) { completion($0.mapError { Self.convert($0, object) }) }
+  }
+
+  func read(
+    _ object: String, offset: UInt64, length: UInt64,
+    completion: @escaping @Sendable (Result<ByteBuffer, ObjectIOError>) -> Void
+  ) {
+    ioctx.read(object, offset: offset, length: length) {
+      completion($0.mapError { Self.convert($0, object) })
+    }
+  }
+
+  func remove(_ object: String, completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void) {
+    ioctx.remove(object) { completion($0.mapError { Self.convert($0, object) }) }
+  }
+
+  func list(prefix: String, completion: @escaping @Sendable (Result<[String], ObjectIOError>) -> Void) {
+    ioctx.list(prefix: prefix) { completion($0.mapError { Self.convert($0, "") }) }
+  }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// Runs a pool profile end to end: `cluster up` in a fresh directory, `pool create`, the bench
+/// steps with their results under `Results/`, `cluster down` (always), and a short summary.
+struct PoolProfileRunner {
+  let profile: Profile
+  let resultsDirectory: String
+
+  func run() throws {
+    let p = profile.poolRun
+    let tool = ClusterCommand.tool("loligo")
+    let directory = URL(fileURLWithPath: NSTemporaryDirectory())
+      .appendingPathComponent("loligo-\(profile.name)-\(getpid())").path
+    say("profile \(profile.name): \(profile.description)")
+    let configArguments = profile.config.flatMap { ["--set", "\($0.0)=\($0.1)"] }
+    let started = Date()
+    try step(
+      tool,
+      ["cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore", p.objectStore,
+       "--dir", directory] + configArguments)
+    defer {
+      _ = try? DaemonProcess.run(tool, ["cluster", "down", "--dir", directory])
+      try? FileManager.default.removeItem(atPath: directory)
+      say("cluster stopped")
+    }
+    let conf = ["--conf", "\(directory)/loligo.toml"]
+    var create = ["pool", "create", p.poolName, String(p.pgNum), "--size", String(p.size)]
+    if p.minSize > 0 { create += ["--min-size", String(p.minSize)] }
+    try step(tool, create + conf)
+    say(String(format: "cluster ready in %.1f s", Date().timeIntervalSince(started)))
+    var summaries: [String] = []
+    for mode in p.modes {
+      var arguments = ["-p", p.poolName, "bench", String(p.seconds), mode, "-t", String(p.concurrency)]
+      if mode == "write" { arguments += ["-b", p.blockSize, "--no-cleanup"] }
+      arguments += ["--results", resultsDirectory] + conf
+      let output = try step(tool, arguments, echo: true)
+      let lines = output.split(separator: "\n")
+      let pick = { (label: String) in lines.first { $0.hasPrefix(label) }.map(String.init) ?? "" }
+      summaries.append(
+        "\(mode): \(pick("Average IOPS:")) | \(pick("Bandwidth (MB/sec):")) | \(pick("Average Latency(s):"))")
+      if let result = lines.last(where: { $0.contains("result.json") }) { summaries.append("  \(result)") }
+    }
+    say("summary (\(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)):")
+    for line in summaries { say("  \(line)") }
+  }
+
+  /// Runs one command; fails the profile with its last line when it fails.
+  @discardableResult
+  private func step(_ tool: String, _ arguments: [String], echo: Bool = false) throws -> String {
+    let (status, output) = try DaemonProcess.run(tool, arguments)
+    if echo { FileHandle.standardOutput.write(Data(output.utf8)) }
+    guard status == 0 else {
+      throw ProfileError("'loligo \(arguments.prefix(4).joined(separator: " "))' failed: \(output.split(separator: "\n").last ?? "")")
+    }
+    return output
+  }
+}
