@@ -61,7 +61,8 @@ let package = Package(
         "CLoligoSys", .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         .product(name: "TOMLKit", package: "TOMLKit"),
-      ]
+      ],
+      swiftSettings: hotPath
     ),
 
     // wire: msgr2.1 frames, handshake payloads, entity names and addresses.
@@ -78,10 +79,13 @@ let package = Package(
     // model: CRUSH, OSD map, pools, PG mapping.
     .target(
       name: "LoligoPlacement",
-      dependencies: ["LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
+      dependencies: ["LoligoCore", .product(name: "NIOCore", package: "swift-nio")],
+      swiftSettings: hotPath),
 
     // model: typed messages (OSD op and reply, ...).
-    .target(name: "LoligoMessages", dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger"]),
+    .target(
+      name: "LoligoMessages", dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger"],
+      swiftSettings: hotPath),
 
     // daemon plumbing shared by loligo-mon and loligo-osd: pid file, admin socket, counters.
     .target(
@@ -94,7 +98,8 @@ let package = Package(
       dependencies: [
         "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
         "LoligoDaemon", "LoligoClient", "LoligoWire",
-      ] + nio),
+      ] + nio,
+      swiftSettings: hotPath),
 
     // services: the monitor (consensus core, services on Paxos, daemon wiring).
     .target(
@@ -108,7 +113,8 @@ let package = Package(
     .target(
       name: "LoligoClient",
       dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement"]
-        + nio),
+        + nio,
+      swiftSettings: hotPath),
 
     // results, histograms, machine description shared by every benchmark tool.
     .target(
@@ -116,7 +122,8 @@ let package = Package(
       dependencies: [
         "LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "NIOCore", package: "swift-nio"),
-      ]
+      ],
+      swiftSettings: hotPath
     ),
 
     // tools

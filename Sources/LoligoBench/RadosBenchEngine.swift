@@ -61,7 +61,11 @@ final class RadosBenchEngine: @unchecked Sendable {
   private var latency = RadosBenchLatencyStats()
   private var ready: [Completion] = []
 
-  // The loop's thread only.
+  /// Completions issue the next ops themselves (real runs); guarded by `condition` then.
+  private var directIssue = false
+  private var stop: UInt64 = 0
+
+  // The loop's thread only (or under `condition` when `directIssue`).
   private var slotBuffers: [ByteBuffer?]
   private var random: RadosBenchRandom
   private var mismatches = 0
@@ -90,8 +94,22 @@ final class RadosBenchEngine: @unchecked Sendable {
     reporter.begin(environment.reporting)
     let stop = start + UInt64(max(plan.seconds, 0)) * 1_000_000_000
     let initial = min(UInt64(plan.concurrency), plan.opLimit ?? UInt64.max)
-    for slot in 0..<Int(initial) { issue(slot: slot) }
-    while true {
+    if environment.issueFromCompletions {
+      // Real runs: each completion issues its slot's next op itself, on the I/O thread, so an
+      // op costs no hand-off to this thread and back; this thread only waits for the drain.
+      self.stop = stop
+      directIssue = true
+      condition.lock()
+      let window = Int(initial)
+      condition.unlock()
+      for slot in 0..<window { issueLocked(slot: slot, lockHeld: false) }
+      condition.lock()
+      while inFlight > 0 { condition.wait() }
+      condition.unlock()
+    } else {
+      for slot in 0..<Int(initial) { issue(slot: slot) }
+    }
+    while !directIssue {
       if environment.reporting == .inline { reporter.poll() }
       condition.lock()
       while ready.isEmpty && inFlight > 0 { condition.wait() }
@@ -178,6 +196,75 @@ final class RadosBenchEngine: @unchecked Sendable {
         complete(completion, nanoseconds: done &- issued)
       }
     }
+  }
+
+  /// The direct path's issue: picks the op under the lock, starts it outside.
+  private func issueLocked(slot: Int, lockHeld: Bool) {
+    if !lockHeld { condition.lock() }
+    let index = plan.mode == .rand ? random.next() % plan.indexSpace : started
+    started += 1
+    inFlight += 1
+    var buffer: ByteBuffer?
+    if plan.mode == .write {
+      if var reused = slotBuffers[slot] {
+        slotBuffers[slot] = nil
+        payload.stamp(&reused, for: index)
+        buffer = reused
+      } else {
+        buffer = payload.make(for: index, allocator: allocator)
+      }
+      slotBuffers[slot] = buffer
+    }
+    condition.unlock()
+    let object = objectPrefix + String(index / plan.writesPerObject)
+    let offset = plan.opSize * (index % plan.writesPerObject)
+    let clock = environment.clock
+    let issued = clock.now()
+    if let buffer {
+      io.write(object, offset: offset, data: buffer) { [self] result in
+        finishDirect(
+          Completion(slot: slot, index: index, object: object, failure: result.failure),
+          nanoseconds: clock.now() &- issued)
+      }
+    } else {
+      io.read(object, offset: offset, length: plan.opSize) { [self] result in
+        let done = clock.now()
+        var completion = Completion(slot: slot, index: index, object: object)
+        switch result {
+        case .success(let data): completion.data = data
+        case .failure(let error): completion.failure = error
+        }
+        finishDirect(completion, nanoseconds: done &- issued)
+      }
+    }
+  }
+
+  /// The direct path's completion: counts it, verifies it, issues the slot's next op.
+  private func finishDirect(_ completion: Completion, nanoseconds: UInt64) {
+    var mismatch = false
+    if completion.failure == nil, plan.mode.isRead, plan.verify, let data = completion.data {
+      mismatch = !payload.matches(data, index: completion.index)
+    }
+    condition.lock()
+    inFlight -= 1
+    if let error = completion.failure {
+      if failure == nil {
+        let verb = plan.mode == .write ? "write" : "read"
+        failure = "\(verb) \(completion.object) got \(error)"
+      }
+    } else {
+      finished += 1
+      latency.record(nanoseconds: nanoseconds)
+    }
+    if mismatch { mismatches += 1 }
+    let again = failure == nil && mayIssue(stop: stop)
+    if again {
+      issueLocked(slot: completion.slot, lockHeld: true)  // unlocks
+    } else {
+      if inFlight == 0 { condition.broadcast() }
+      condition.unlock()
+    }
+    if mismatch { presenter.problem("\(completion.object) is not correct!") }
   }
 
   /// Runs in the I/O's completion, on any thread.

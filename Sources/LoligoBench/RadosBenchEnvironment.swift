@@ -37,6 +37,9 @@ public struct RadosBenchEnvironment: Sendable {
   public var localTime: @Sendable () -> String
   public var randomSeed: UInt64
   public var reporting: Reporting
+  /// Completions issue the next ops on the I/O threads (live runs); off, this thread issues
+  /// every op, which keeps runs with a test clock deterministic.
+  public var issueFromCompletions = false
 
   public init(
     clock: any RadosBenchClock, hostname: String, pid: Int32,
@@ -52,10 +55,12 @@ public struct RadosBenchEnvironment: Sendable {
 
   /// This process: Cycles clock, `gethostname`, `getpid`, local time, a random seed.
   public static func live() -> RadosBenchEnvironment {
-    RadosBenchEnvironment(
+    var environment = RadosBenchEnvironment(
       clock: RadosBenchCyclesClock(), hostname: RadosBenchNaming.currentHostname(),
       pid: getpid(), localTime: { RadosBenchNumberFormat.localTimeNow() },
       randomSeed: UInt64.random(in: 0...UInt64.max), reporting: .thread)
+    environment.issueFromCompletions = true
+    return environment
   }
 }
 

@@ -38,7 +38,9 @@ public struct IoCtx: Sendable {
     completion: @escaping @Sendable (Result<Objecter.OSDResult, IoCtxError>) -> Void
   ) {
     if let error = check(object) { return completion(.failure(error)) }
-    objecter.submit(pool: pool, object: object, namespace: namespace, operations: operations, data: data) {
+    objecter.submit(
+      pool: pool, object: object, namespace: namespace, operations: operations, data: data
+    ) {
       result in
       switch result {
       case .success(let reply) where reply.result == 0: completion(.success(reply))
@@ -48,15 +50,19 @@ public struct IoCtx: Sendable {
     }
   }
 
-  public func write(_ object: String, offset: UInt64 = 0, data: ByteBuffer, completion: @escaping Done) {
+  public func write(
+    _ object: String, offset: UInt64 = 0, data: ByteBuffer, completion: @escaping Done
+  ) {
     let op = OSDOperation(
-      code: .write, offset: offset, length: UInt64(data.readableBytes), payloadLength: UInt32(data.readableBytes))
+      code: .write, offset: offset, length: UInt64(data.readableBytes),
+      payloadLength: UInt32(data.readableBytes))
     run(object, [op], data: data) { completion($0.map { _ in () }) }
   }
 
   public func writeFull(_ object: String, data: ByteBuffer, completion: @escaping Done) {
     let op = OSDOperation(
-      code: .writeFull, offset: 0, length: UInt64(data.readableBytes), payloadLength: UInt32(data.readableBytes))
+      code: .writeFull, offset: 0, length: UInt64(data.readableBytes),
+      payloadLength: UInt32(data.readableBytes))
     run(object, [op], data: data) { completion($0.map { _ in () }) }
   }
 
@@ -70,7 +76,10 @@ public struct IoCtx: Sendable {
     }
   }
 
-  public func stat(_ object: String, completion: @escaping @Sendable (Result<(size: UInt64, mtime: Date), IoCtxError>) -> Void) {
+  public func stat(
+    _ object: String,
+    completion: @escaping @Sendable (Result<(size: UInt64, mtime: Date), IoCtxError>) -> Void
+  ) {
     run(object, [OSDOperation(code: .stat, offset: 0, length: 0)]) { result in
       completion(
         result.flatMap { reply in
@@ -84,21 +93,31 @@ public struct IoCtx: Sendable {
   }
 
   public func remove(_ object: String, completion: @escaping Done) {
-    run(object, [OSDOperation(code: .delete, offset: 0, length: 0)]) { completion($0.map { _ in () }) }
+    run(object, [OSDOperation(code: .delete, offset: 0, length: 0)]) {
+      completion($0.map { _ in () })
+    }
   }
 
-  public func setXattr(_ object: String, name: String, value: ByteBuffer, completion: @escaping Done) {
+  public func setXattr(
+    _ object: String, name: String, value: ByteBuffer, completion: @escaping Done
+  ) {
     let op = OSDOperation(
       code: .setXattr, offset: 0, length: UInt64(value.readableBytes),
       payloadLength: UInt32(value.readableBytes), name: name)
     run(object, [op], data: value) { completion($0.map { _ in () }) }
   }
 
-  public func getXattr(_ object: String, name: String, completion: @escaping @Sendable (Result<ByteBuffer, IoCtxError>) -> Void) {
-    run(object, [OSDOperation(code: .getXattr, offset: 0, length: 0, name: name)]) { completion($0.map { $0.output(0) }) }
+  public func getXattr(
+    _ object: String, name: String,
+    completion: @escaping @Sendable (Result<ByteBuffer, IoCtxError>) -> Void
+  ) {
+    run(object, [OSDOperation(code: .getXattr, offset: 0, length: 0, name: name)]) {
+      completion($0.map { $0.output(0) })
+    }
   }
 
-  public func setOmap(_ object: String, _ values: [String: ByteBuffer], completion: @escaping Done) {
+  public func setOmap(_ object: String, _ values: [String: ByteBuffer], completion: @escaping Done)
+  {
     var payload = ByteBuffer()
     payload.writeInteger(UInt32(values.count), endianness: .little)
     for (key, value) in values.sorted(by: { $0.key < $1.key }) {
@@ -111,7 +130,9 @@ public struct IoCtx: Sendable {
   }
 
   /// Every object name in the pool (this namespace), listing PG by PG.
-  public func list(prefix: String = "", completion: @escaping @Sendable (Result<[String], IoCtxError>) -> Void) {
+  public func list(
+    prefix: String = "", completion: @escaping @Sendable (Result<[String], IoCtxError>) -> Void
+  ) {
     guard let map = objecter.osdMap, let pool = map.pool(self.pool) else {
       return completion(.failure(.noPool(poolName)))
     }
@@ -131,7 +152,9 @@ public struct IoCtx: Sendable {
         var out = reply.output(0)
         let count = Int(out.readInteger(endianness: .little, as: UInt32.self) ?? 0)
         var names: [String] = []
-        for _ in 0..<count { if let name = try? out.readCephString(limit: 4096) { names.append(name) } }
+        for _ in 0..<count {
+          if let name = try? out.readCephString(limit: 4096) { names.append(name) }
+        }
         collector.add(names)
         if UInt64(count) == page, let last = names.last {
           self.listPG(seed, after: last, collector)
@@ -146,7 +169,9 @@ public struct IoCtx: Sendable {
 
   // MARK: waiting forms
 
-  public func sync<T: Sendable>(_ body: (@escaping @Sendable (Result<T, IoCtxError>) -> Void) -> Void) throws -> T {
+  public func sync<T: Sendable>(
+    _ body: (@escaping @Sendable (Result<T, IoCtxError>) -> Void) -> Void
+  ) throws -> T {
     let box = SyncBox<T>()
     body { box.set($0) }
     return try box.wait().get()
@@ -162,7 +187,9 @@ final class ListCollector: @unchecked Sendable {
   private let prefix: String
   private let completion: @Sendable (Result<[String], IoCtxError>) -> Void
 
-  init(pgs: Int, prefix: String, completion: @escaping @Sendable (Result<[String], IoCtxError>) -> Void) {
+  init(
+    pgs: Int, prefix: String, completion: @escaping @Sendable (Result<[String], IoCtxError>) -> Void
+  ) {
     remaining = pgs
     self.prefix = prefix
     self.completion = completion

@@ -29,6 +29,10 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
   private var mapWaiters: [(epoch: UInt32, promise: EventLoopPromise<Void>)] = []
   private var closed = false
   private var timer: RepeatedTask?
+  /// Per map epoch: each PG's acting primary and each OSD's address, computed once, so an
+  /// operation costs one object-name hash instead of a CRUSH run and an address parse.
+  private var primaries: [PGID: Int32] = [:]
+  private var addresses: [Int32: EntityAddr] = [:]
 
   public typealias Completion = @Sendable (Result<OSDResult, ObjecterError>) -> Void
 
@@ -82,7 +86,8 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
   public init(config: Config) throws {
     monClient = try MonClient.connect(config: config)
     messenger = try Messenger(
-      name: EntityName(.client, Int64.random(in: 1..<Int64.max)), config: config, policy: .lossyClient)
+      name: EntityName(.client, Int64.random(in: 1..<Int64.max)), config: config,
+      policy: .lossyClient)
     maxOps = config.int(.objecterInflightOps)
     maxBytes = config.int(.objecterInflightOpBytes)
     opTimeout = .nanoseconds(Int64(config.double(.clientOpTimeout) * 1e9))
@@ -92,7 +97,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       self?.receive(update)
     }
     monClient.subscribe("osdmap", from: 0)
-    timer = messenger.group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .milliseconds(500)) {
+    timer = messenger.group.next().scheduleRepeatedTask(
+      initialDelay: .seconds(1), delay: .milliseconds(500)
+    ) {
       [weak self] _ in self?.expire()
     }
   }
@@ -121,7 +128,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
   public var osdMap: OSDMap? { lock.withLock { map } }
 
   /// Waits until a map of at least `epoch` has arrived (tools; not on an event loop).
-  public func waitForMap(atLeast epoch: UInt32 = 1, timeout: TimeAmount = .seconds(30)) throws -> OSDMap {
+  public func waitForMap(atLeast epoch: UInt32 = 1, timeout: TimeAmount = .seconds(30)) throws
+    -> OSDMap
+  {
     let loop = messenger.group.next()
     let (ready, promise): (OSDMap?, EventLoopPromise<Void>?) = lock.withLock {
       if let map, map.epoch >= epoch { return (map, nil) }
@@ -193,16 +202,14 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
         pgid = computed
       }
       _ = pool
-      guard let mapping = try? map.map(pg: pgid), mapping.actingPrimary >= 0,
-        let addressText = map.entry(mapping.actingPrimary)?.publicAddress,
-        let addr = try? EntityAddr(parsing: addressText)
-      else {
+      let primary = cachedPrimary(pgid, map)
+      guard primary >= 0, let addr = cachedAddress(primary, map) else {
         op.target = -1
         return nil  // no primary now: the next map resends it
       }
-      op.target = mapping.actingPrimary
+      op.target = primary
       op.sent = true
-      let connection = session(mapping.actingPrimary, addr)
+      let connection = session(primary, addr)
       var request = OSDOp(
         pool: op.pool, placementSeed: pgid.seed, objectName: op.object, namespace: op.namespace,
         epoch: map.epoch, attempt: op.attempt, operations: op.operations)
@@ -216,6 +223,24 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
 
   private var pendingFailures: [(Op, ObjecterError)] = []
 
+  /// Under `lock`.
+  private func cachedPrimary(_ pgid: PGID, _ map: OSDMap) -> Int32 {
+    if let known = primaries[pgid] { return known }
+    let primary = (try? map.map(pg: pgid))?.actingPrimary ?? -1
+    primaries[pgid] = primary
+    return primary
+  }
+
+  /// Under `lock`.
+  private func cachedAddress(_ osd: Int32, _ map: OSDMap) -> EntityAddr? {
+    if let known = addresses[osd] { return known }
+    guard let text = map.entry(osd)?.publicAddress, let addr = try? EntityAddr(parsing: text) else {
+      return nil
+    }
+    addresses[osd] = addr
+    return addr
+  }
+
   private func flushFailures() {
     let failures: [(Op, ObjecterError)] = lock.withLock {
       defer { pendingFailures.removeAll() }
@@ -227,7 +252,8 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
 
   /// A session to `osd`. Under `lock`.
   private func session(_ osd: Int32, _ addr: EntityAddr) -> Connection {
-    if let existing = sessions[osd], !existing.isClosed, existing.peerAddr.hostPort == addr.hostPort {
+    if let existing = sessions[osd], !existing.isClosed, existing.peerAddr.hostPort == addr.hostPort
+    {
       return existing
     }
     let connection = messenger.connect(to: addr, policy: .lossyClient)
@@ -266,26 +292,32 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
   private func receive(_ update: OSDMapUpdate) {
     let (changed, waiters): (OSDMap?, [EventLoopPromise<Void>]) = lock.withLock {
       var next = map
-      if let (epoch, raw) = update.fullMaps.max(by: { $0.key < $1.key }), epoch > (next?.epoch ?? 0) {
+      if let (epoch, raw) = update.fullMaps.max(by: { $0.key < $1.key }), epoch > (next?.epoch ?? 0)
+      {
         var buffer = raw
         if let full = try? OSDMap(from: &buffer) { next = full }
       }
       if var current = next {
         for epoch in update.incrementals.keys.sorted() where epoch == current.epoch + 1 {
           var buffer = update.incrementals[epoch]!
-          guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil else { break }
+          guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil
+          else { break }
         }
         next = current
       }
       guard let newMap = next, newMap.epoch > (map?.epoch ?? 0) else { return (nil, []) }
       map = newMap
+      primaries.removeAll(keepingCapacity: true)
+      addresses.removeAll(keepingCapacity: true)
       let ready = mapWaiters.filter { $0.epoch <= newMap.epoch }
       mapWaiters.removeAll { $0.epoch <= newMap.epoch }
       return (newMap, ready.map(\.promise))
     }
     for waiter in waiters { waiter.succeed(()) }
     guard let newMap = changed else {
-      if let map = osdMap, update.newest > map.epoch { monClient.subscribe("osdmap", from: map.epoch + 1) }
+      if let map = osdMap, update.newest > map.epoch {
+        monClient.subscribe("osdmap", from: map.epoch + 1)
+      }
       return
     }
     // Resend what the new map sends elsewhere (or what had nowhere to go).
@@ -303,7 +335,8 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     if let seed = op.listSeed {
       pgid = PGID(pool: op.pool, seed: seed)
     } else {
-      pgid = try? map.pg(forObject: op.object, locator: ObjectLocator(pool: op.pool, namespace: op.namespace))
+      pgid = try? map.pg(
+        forObject: op.object, locator: ObjectLocator(pool: op.pool, namespace: op.namespace))
     }
     guard let pgid, let mapping = try? map.map(pg: pgid) else { return -1 }
     return mapping.actingPrimary
@@ -318,13 +351,17 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       queued.removeAll { $0.deadline < now }
       return late
     }
-    for op in lateQueued { op.completion(.failure(.timedOut("still queued after client_op_timeout"))) }
+    for op in lateQueued {
+      op.completion(.failure(.timedOut("still queued after client_op_timeout")))
+    }
   }
 
   // MARK: Dispatcher
 
   public func dispatch(_ message: Message) {
-    guard message.type == MessageType.osdOpReply, let reply = try? OSDOpReply(message) else { return }
+    guard message.type == MessageType.osdOpReply, let reply = try? OSDOpReply(message) else {
+      return
+    }
     switch reply.result {
     case -116:
       // The OSD is not the primary in its map: ours is stale, or its is. Wait for a newer map
@@ -335,7 +372,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       if reply.epoch > ourEpoch { monClient.subscribe("osdmap", from: ourEpoch + 1) }
       messenger.group.next().scheduleTask(in: .milliseconds(20)) { [weak self] in
         guard let self else { return }
-        if Objecter.primary(of: op, in: self.osdMap ?? OSDMap()) != op.target || reply.epoch <= ourEpoch {
+        if Objecter.primary(of: op, in: self.osdMap ?? OSDMap()) != op.target
+          || reply.epoch <= ourEpoch
+        {
           self.send(op)
         } else {
           op.sent = false  // the next map resends it
@@ -346,7 +385,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       guard let op else { return }
       messenger.group.next().scheduleTask(in: .milliseconds(100)) { [weak self] in self?.send(op) }
     default:
-      finish(message.tid, .success(OSDResult(result: reply.result, operations: reply.operations, data: message.data)))
+      finish(
+        message.tid,
+        .success(OSDResult(result: reply.result, operations: reply.operations, data: message.data)))
     }
   }
 

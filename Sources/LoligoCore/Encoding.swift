@@ -29,27 +29,31 @@ public let defaultDecodeLimit = 64 << 20
 // MARK: writing
 
 extension ByteBuffer {
-  @inline(__always)
+  @inlinable
   public mutating func writeLE<T: FixedWidthInteger>(_ value: T) {
     writeInteger(value, endianness: .little)
   }
 
+  @inlinable
   public mutating func writeBool(_ value: Bool) {
     writeInteger(UInt8(value ? 1 : 0))
   }
 
   /// `le32 length` + bytes.
+  @inlinable
   public mutating func writeBlob(_ blob: ByteBuffer) {
     writeLE(UInt32(blob.readableBytes))
     writeImmutableBuffer(blob)
   }
 
+  @inlinable
   public mutating func writeBlob(_ bytes: [UInt8]) {
     writeLE(UInt32(bytes.count))
     writeBytes(bytes)
   }
 
   /// `le32 length` + UTF-8 bytes, no terminator.
+  @inlinable
   public mutating func writeCephString(_ string: String) {
     let lengthIndex = writerIndex
     writeLE(UInt32(0))
@@ -57,21 +61,25 @@ extension ByteBuffer {
     setInteger(UInt32(written), at: lengthIndex, endianness: .little)
   }
 
+  @inlinable
   public mutating func writeEncodable<T: CephEncodable>(_ value: T) {
     value.encode(to: &self)
   }
 
   /// `le32 count` then each element.
+  @inlinable
   public mutating func writeArray<T>(_ items: [T], _ element: (inout ByteBuffer, T) -> Void) {
     writeLE(UInt32(items.count))
     for item in items { element(&self, item) }
   }
 
+  @inlinable
   public mutating func writeArray<T: CephEncodable>(_ items: [T]) {
     writeArray(items) { $1.encode(to: &$0) }
   }
 
   /// A versioned struct: header, then `body`, then the body's length patched into the header.
+  @inlinable
   public mutating func writeVersioned(
     version: UInt8, compat: UInt8, _ body: (inout ByteBuffer) -> Void
   ) {
@@ -88,7 +96,7 @@ extension ByteBuffer {
 // MARK: reading (bounds-checked; throws DecodeError)
 
 extension ByteBuffer {
-  @inline(__always)
+  @inlinable
   public mutating func readLE<T: FixedWidthInteger>(
     _ type: T.Type = T.self, _ field: @autoclosure () -> String = "integer"
   ) throws -> T {
@@ -99,12 +107,14 @@ extension ByteBuffer {
     return value
   }
 
+  @inlinable
   public mutating func readBool(_ field: @autoclosure () -> String = "bool") throws -> Bool {
     let byte: UInt8 = try readLE(UInt8.self, field())
     return byte != 0
   }
 
   /// Takes `length` bytes as a slice (no copy).
+  @inlinable
   public mutating func readSliceChecked(
     _ length: Int, _ field: @autoclosure () -> String = "bytes"
   ) throws -> ByteBuffer {
@@ -115,6 +125,7 @@ extension ByteBuffer {
   }
 
   /// Reads a `le32` length and checks it against `limit` and against the bytes left.
+  @inlinable
   public mutating func readLength(
     limit: Int, _ field: @autoclosure () -> String = "length"
   ) throws -> Int {
@@ -128,6 +139,7 @@ extension ByteBuffer {
     return length
   }
 
+  @inlinable
   public mutating func readBlob(
     limit: Int = defaultDecodeLimit, _ field: @autoclosure () -> String = "blob"
   ) throws -> ByteBuffer {
@@ -135,6 +147,7 @@ extension ByteBuffer {
     return try readSliceChecked(length, field())
   }
 
+  @inlinable
   public mutating func readCephString(
     limit: Int = 1 << 16, _ field: @autoclosure () -> String = "string"
   ) throws -> String {
@@ -147,6 +160,7 @@ extension ByteBuffer {
 
   /// Reads a `le32` element count. Each element takes at least `minimumElementSize` bytes, so
   /// a count that could not fit in what is left is refused before anything is allocated.
+  @inlinable
   public mutating func readCount(
     limit: Int, minimumElementSize: Int = 1, _ field: @autoclosure () -> String = "count"
   ) throws -> Int {
@@ -161,6 +175,7 @@ extension ByteBuffer {
     return count
   }
 
+  @inlinable
   public mutating func readArray<T>(
     limit: Int, minimumElementSize: Int = 1, _ field: @autoclosure () -> String = "array",
     _ element: (inout ByteBuffer) throws -> T
@@ -172,6 +187,7 @@ extension ByteBuffer {
     return items
   }
 
+  @inlinable
   public mutating func readArray<T: CephDecodable>(
     limit: Int, minimumElementSize: Int = 1, _ field: @autoclosure () -> String = "array"
   ) throws -> [T] {
@@ -182,6 +198,7 @@ extension ByteBuffer {
 
   /// Reads a versioned struct. `body` gets the struct's own bytes and its version; bytes it
   /// leaves unread (fields added by newer writers) are skipped.
+  @inlinable
   public mutating func readVersioned<R>(
     _ structure: String, supported: UInt8, limit: Int = defaultDecodeLimit,
     _ body: (inout ByteBuffer, UInt8) throws -> R

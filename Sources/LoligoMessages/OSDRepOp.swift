@@ -113,7 +113,8 @@ public struct OSDRepOpReply: Sendable, Equatable {
     self = try front.readVersioned("rep_op_reply", supported: Self.version, limit: 4096) { b, _ in
       OSDRepOpReply(
         pool: try b.readLE(Int64.self, "pool"), seed: try b.readLE(UInt32.self, "seed"),
-        logVersion: try b.readLE(UInt64.self, "log version"), result: try b.readLE(Int32.self, "result"))
+        logVersion: try b.readLE(UInt64.self, "log version"),
+        result: try b.readLE(Int32.self, "result"))
     }
   }
 }
@@ -144,7 +145,9 @@ public struct OSDPing: Sendable, Equatable {
   public init(_ message: Message) throws {
     var front = message.front
     self = try front.readVersioned("osd_ping", supported: Self.version, limit: 4096) { b, _ in
-      OSDPing(isReply: try b.readBool(), epoch: try b.readLE(UInt32.self), stamp: try b.readLE(UInt64.self))
+      OSDPing(
+        isReply: try b.readBool(), epoch: try b.readLE(UInt32.self),
+        stamp: try b.readLE(UInt64.self))
     }
   }
 }

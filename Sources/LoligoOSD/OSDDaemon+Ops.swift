@@ -52,42 +52,48 @@ extension OSDDaemon {
       else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
       pgid = computed
     }
-    guard let mapping = try? map.map(pg: pgid), mapping.actingPrimary == id else {
-      counters.counter("osd", "op_stale").add()
+    // The PG table holds each PG's acting set from the current map (set in `apply`).
+    guard let pg = pgs[pgid], pg.primary == id else {
+      stats.stale.add()
       return reply(message, result: Self.errStale, operations: [], data: ByteBuffer())
     }
-    guard mapping.acting.count >= Int(pool.minSize) else {
+    guard pg.acting.count >= Int(pool.minSize) else {
       return reply(message, result: Self.errAgain, operations: [], data: ByteBuffer())
     }
-    let pg = pgFor(pgid)
     let request = RequestID(client: source.num, tid: message.tid)
     if let cached = pg.recent[request] {
-      counters.counter("osd", "op_dup").add()
-      return reply(message, result: cached.result, operations: cached.operations, data: ByteBuffer())
+      stats.duplicates.add()
+      return reply(
+        message, result: cached.result, operations: cached.operations, data: ByteBuffer())
     }
-    if let version = pg.inProgress[request], let write = pg.inFlight[version], let connection = message.connection {
+    if let version = pg.inProgress[request], let write = pg.inFlight[version],
+      let connection = message.connection
+    {
       write.waiting.append(connection)
       write.tids.append(message.tid)
       return
     }
     let object = ObjectID(op.objectName, namespace: op.namespace)
     let payloads = OSDOpExecution.payloads(op.operations, data: message.data)
-    counters.counter("osd", "op").add()
+    stats.ops.add()
     guard op.operations.contains(where: \.code.isWrite) else {
       let (results, out, code) = OSDOpExecution.reads(
         op.operations, payloads: payloads, pg: pgid, object: object, store: store)
-      counters.counter("osd", "op_r").add()
-      counters.counter("osd", "op_out_bytes").add(UInt64(out.readableBytes))
+      stats.reads.add()
+      stats.outBytes.add(UInt64(out.readableBytes))
       reply(message, result: code, operations: results, data: out)
-      counters.latency("osd", "op_r_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+      stats.readLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
       return
     }
-    if op.operations.contains(where: { $0.code == .delete }), (try? store.stat(pgid, object)) == nil {
+    if op.operations.contains(where: { $0.code == .delete }), (try? store.stat(pgid, object)) == nil
+    {
       return reply(message, result: -2, operations: [], data: ByteBuffer())
     }
     var transaction: StoreTransaction
     do throws(OSDOpError) {
-      guard let t = try OSDOpExecution.transaction(op.operations, payloads: payloads, pg: pgid, object: object)
+      guard
+        let t = try OSDOpExecution.transaction(
+          op.operations, payloads: payloads, pg: pgid, object: object)
       else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
       transaction = t
     } catch {
@@ -96,7 +102,7 @@ extension OSDDaemon {
     pg.logVersion += 1
     let version = pg.logVersion
     transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(version)]))
-    let replicas = Set(mapping.acting).subtracting([id])
+    let replicas = Set(pg.acting).subtracting([id])
     let results = op.operations.map { _ in OSDOpReply.OperationResult(result: 0) }
     let write = InFlightWrite(
       request: request, version: version, operations: results, replicas: replicas, started: started,
@@ -107,8 +113,8 @@ extension OSDDaemon {
     }
     pg.inFlight[version] = write
     pg.inProgress[request] = version
-    counters.counter("osd", "op_w").add()
-    counters.counter("osd", "op_in_bytes").add(UInt64(message.data.readableBytes))
+    stats.writes.add()
+    stats.inBytes.add(UInt64(message.data.readableBytes))
     store.submit(transaction) { [weak self] result in
       guard let self else { return }
       self.onLoop {
@@ -122,8 +128,10 @@ extension OSDDaemon {
       }
     }
     let repOp = OSDRepOp(
-      pool: pgid.pool, seed: pgid.seed, epoch: map.epoch, logVersion: version, client: request.client,
-      clientTid: request.tid, objectName: op.objectName, namespace: op.namespace, operations: op.operations)
+      pool: pgid.pool, seed: pgid.seed, epoch: map.epoch, logVersion: version,
+      client: request.client,
+      clientTid: request.tid, objectName: op.objectName, namespace: op.namespace,
+      operations: op.operations)
     for replica in replicas {
       guard let connection = peer(replica) else {
         write.pendingReplicas.remove(replica)
@@ -132,7 +140,7 @@ extension OSDDaemon {
       repTid += 1
       repWaiting[repTid] = (pgid, version)
       connection.send(repOp.message(tid: repTid, data: message.data))
-      counters.counter("osd", "subop_sent").add()
+      stats.subopsSent.add()
     }
   }
 
@@ -148,7 +156,8 @@ extension OSDDaemon {
 
   /// Answers the client once the write is durable here and on every replica still acting.
   func complete(_ pg: PG, _ write: InFlightWrite) {
-    guard write.localDone, write.pendingReplicas.isEmpty, pg.inFlight[write.version] === write else { return }
+    guard write.localDone, write.pendingReplicas.isEmpty, pg.inFlight[write.version] === write
+    else { return }
     pg.inFlight[write.version] = nil
     pg.inProgress[write.request] = nil
     pg.remember(write.request, CachedReply(result: 0, operations: write.operations))
@@ -156,14 +165,16 @@ extension OSDDaemon {
     for (connection, tid) in zip(write.waiting, write.tids) {
       connection.send(reply.message(tid: tid))
     }
-    counters.latency("osd", "op_w_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - write.started)
+    stats.writeLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - write.started)
   }
 
   func fail(_ pg: PG, _ write: InFlightWrite, code: Int32) {
     pg.inFlight[write.version] = nil
     pg.inProgress[write.request] = nil
     let reply = OSDOpReply(result: code, epoch: map?.epoch ?? 0)
-    for (connection, tid) in zip(write.waiting, write.tids) { connection.send(reply.message(tid: tid)) }
+    for (connection, tid) in zip(write.waiting, write.tids) {
+      connection.send(reply.message(tid: tid))
+    }
   }
 
   // MARK: replicas
@@ -184,28 +195,38 @@ extension OSDDaemon {
     let pg = pgFor(pgid)
     var transaction: StoreTransaction
     do throws(OSDOpError) {
-      transaction = try OSDOpExecution.transaction(repOp.operations, payloads: payloads, pg: pgid, object: object) ?? StoreTransaction()
+      transaction =
+        try OSDOpExecution.transaction(
+          repOp.operations, payloads: payloads, pg: pgid, object: object) ?? StoreTransaction()
     } catch {
-      connection.send(OSDRepOpReply(pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: error.code).message(tid: message.tid))
+      connection.send(
+        OSDRepOpReply(
+          pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: error.code
+        ).message(tid: message.tid))
       return
     }
-    if repOp.operations.contains(where: { $0.code == .delete }), (try? store.stat(pgid, object)) == nil {
+    if repOp.operations.contains(where: { $0.code == .delete }),
+      (try? store.stat(pgid, object)) == nil
+    {
       transaction = StoreTransaction()  // already gone here
     }
     pg.logVersion = max(pg.logVersion, repOp.logVersion)
     transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(pg.logVersion)]))
-    counters.counter("osd", "subop").add()
-    counters.counter("osd", "subop_in_bytes").add(UInt64(message.data.readableBytes))
+    stats.subops.add()
+    stats.subopInBytes.add(UInt64(message.data.readableBytes))
     let tid = message.tid
-    store.submit(transaction) { [counters] result in
+    let latency = stats.subopLatency
+    store.submit(transaction) { result in
       let code: Int32
       switch result {
       case .success: code = 0
       case .failure(let error): code = error.code
       }
       connection.send(
-        OSDRepOpReply(pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: code).message(tid: tid))
-      counters.latency("osd", "subop_latency").record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        OSDRepOpReply(
+          pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: code
+        ).message(tid: tid))
+      latency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
     }
   }
 
@@ -215,7 +236,8 @@ extension OSDDaemon {
       let write = pg.inFlight[waiting.version]
     else { return }
     if reply.result != 0 {
-      Log.shared.error("osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")
+      Log.shared.error(
+        "osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")
     }
     write.pendingReplicas.remove(Int32(source.num))
     complete(pg, write)

@@ -24,6 +24,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   let monClient: MonClient
   let loop: any EventLoop
   public let counters = PerfCounters()
+  /// The counters the op path touches, looked up once.
+  lazy var stats = OSDStats(counters)
   let host: String
 
   // Loop state.
@@ -59,9 +61,12 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     self.config = config
     var name = utsname()
     uname(&name)
-    host = withUnsafeBytes(of: name.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    host = withUnsafeBytes(of: name.nodename) {
+      String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+    }
     guard FileManager.default.fileExists(atPath: dataPath) else {
-      throw DaemonError.store("no data directory \(dataPath) (create it with loligo-osd --id \(id) --mkfs)")
+      throw DaemonError.store(
+        "no data directory \(dataPath) (create it with loligo-osd --id \(id) --mkfs)")
     }
     switch config.string(.osdObjectstore) {
     case "durable":
@@ -73,7 +78,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     default:
       store = MemStore()
     }
-    messenger = try Messenger(name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
+    messenger = try Messenger(
+      name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
     messenger.setPolicy(.statefulServer, for: .osd)
     loop = messenger.group.next()
     monClient = try MonClient.connect(config: config)
@@ -90,7 +96,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     monClient.subscribe("osdmap", from: 0)
     loop.execute { self.boot() }
     let interval = TimeAmount.nanoseconds(Int64(config.double(.osdHeartbeatInterval) * 1e9))
-    heartbeat = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+    heartbeat = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+      [weak self] _ in
       self?.tick()
     }
   }
@@ -115,7 +122,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   func boot() {
     guard !stopped, NIODeadline.now() - lastBootRequest > .seconds(5) else { return }
     lastBootRequest = .now()
-    let fields: [String: Any] = ["prefix": "osd boot", "id": Int(id), "addr": boundAddress, "host": host]
+    let fields: [String: Any] = [
+      "prefix": "osd boot", "id": Int(id), "addr": boundAddress, "host": host,
+    ]
     monClient.command(fields, timeout: .seconds(30)).whenComplete { [weak self] result in
       guard let self else { return }
       switch result {
@@ -143,7 +152,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     if var current = next {
       for epoch in update.incrementals.keys.sorted() where epoch == current.epoch + 1 {
         var buffer = update.incrementals[epoch]!
-        guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil else { break }
+        guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil
+        else { break }
       }
       next = current
     }
@@ -184,7 +194,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       }
     }
     // Peers: drop sessions to OSDs that are down, watch the ones that are up.
-    for (osd, connection) in peers where !newMap.isUp(osd) || newMap.entry(osd)?.publicAddress != connection.peerAddr.hostPort {
+    for (osd, connection) in peers
+    where !newMap.isUp(osd) || newMap.entry(osd)?.publicAddress != connection.peerAddr.hostPort {
       connection.close()
       peers[osd] = nil
       lastPingReply[osd] = nil
@@ -225,7 +236,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
 
   func peer(_ osd: Int32) -> Connection? {
     if let existing = peers[osd], !existing.isClosed { return existing }
-    guard let text = map?.entry(osd)?.publicAddress, let addr = try? EntityAddr(parsing: text) else {
+    guard let text = map?.entry(osd)?.publicAddress, let addr = try? EntityAddr(parsing: text)
+    else {
       return nil
     }
     let connection = messenger.connect(to: addr, policy: .losslessPeer)
@@ -242,14 +254,18 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     for (index, entry) in map.osds.enumerated() where Int32(index) != id && entry.isUp {
       let osd = Int32(index)
       guard let connection = peer(osd) else { continue }
-      connection.send(OSDPing(isReply: false, epoch: map.epoch, stamp: now.uptimeNanoseconds).message())
+      connection.send(
+        OSDPing(isReply: false, epoch: map.epoch, stamp: now.uptimeNanoseconds).message())
       let last = lastPingReply[osd] ?? now
       if lastPingReply[osd] == nil { lastPingReply[osd] = now }
       if now - last > grace && reportedFailure[osd] != map.epoch {
         reportedFailure[osd] = map.epoch
-        Log.shared.log("osd", 1) { "osd.\(self.id): no heartbeat from osd.\(osd) for \(grace.nanoseconds / 1_000_000) ms; reporting it" }
+        Log.shared.log("osd", 1) {
+          "osd.\(self.id): no heartbeat from osd.\(osd) for \(grace.nanoseconds / 1_000_000) ms; reporting it"
+        }
         counters.counter("osd", "failure_reports").add()
-        _ = monClient.command(["prefix": "osd failure", "ids": [Int(osd)], "reporter": Int(id)], timeout: .seconds(10))
+        _ = monClient.command(
+          ["prefix": "osd failure", "ids": [Int(osd)], "reporter": Int(id)], timeout: .seconds(10))
       }
     }
     // Requests parked for a map that never came.
@@ -282,7 +298,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       if ping.isReply {
         lastPingReply[Int32(source.num)] = .now()
       } else {
-        message.connection?.send(OSDPing(isReply: true, epoch: map?.epoch ?? 0, stamp: ping.stamp).message())
+        message.connection?.send(
+          OSDPing(isReply: true, epoch: map?.epoch ?? 0, stamp: ping.stamp).message())
       }
     default:
       break
@@ -325,6 +342,29 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     socket.register("config show", help: "effective configuration") { [config] _ in
       Dictionary(uniqueKeysWithValues: config.dump().map { ($0.option.name, $0.value.description) })
     }
+  }
+}
+
+/// `perf dump`'s `osd` section.
+final class OSDStats: @unchecked Sendable {
+  let ops, reads, writes, inBytes, outBytes, subops, subopsSent, subopInBytes, stale,
+    duplicates: PerfCounters.Counter
+  let readLatency, writeLatency, subopLatency: PerfCounters.Latency
+
+  init(_ c: PerfCounters) {
+    ops = c.counter("osd", "op")
+    reads = c.counter("osd", "op_r")
+    writes = c.counter("osd", "op_w")
+    inBytes = c.counter("osd", "op_in_bytes")
+    outBytes = c.counter("osd", "op_out_bytes")
+    subops = c.counter("osd", "subop")
+    subopsSent = c.counter("osd", "subop_sent")
+    subopInBytes = c.counter("osd", "subop_in_bytes")
+    stale = c.counter("osd", "op_stale")
+    duplicates = c.counter("osd", "op_dup")
+    readLatency = c.latency("osd", "op_r_latency")
+    writeLatency = c.latency("osd", "op_w_latency")
+    subopLatency = c.latency("osd", "subop_latency")
   }
 }
 

@@ -57,7 +57,8 @@ enum OSDOpExecution {
 
   /// Answers the read ops of a request (in op order), with per-op results and output bytes.
   static func reads(
-    _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID, store: any ObjectStore
+    _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID,
+    store: any ObjectStore
   ) -> (results: [OSDOpReply.OperationResult], data: ByteBuffer, code: Int32) {
     var results: [OSDOpReply.OperationResult] = []
     var out = ByteBuffer()
@@ -68,7 +69,8 @@ enum OSDOpExecution {
       do throws(StoreError) {
         switch op.code {
         case .read:
-          produced = try store.read(pg, object, offset: op.offset, length: op.length == 0 ? nil : op.length)
+          produced = try store.read(
+            pg, object, offset: op.offset, length: op.length == 0 ? nil : op.length)
         case .stat:
           let stat = try store.stat(pg, object)
           produced.writeInteger(stat.size, endianness: .little)
@@ -82,7 +84,8 @@ enum OSDOpExecution {
         case .listObjects:
           let cursor = op.name.isEmpty ? nil : ObjectID(op.name)
           let limit = Int(min(op.length == 0 ? 1000 : op.length, maxListEntries))
-          let names = (store.collectionExists(pg) ? try store.list(pg, after: cursor, limit: limit + 1) : [])
+          let names =
+            (store.collectionExists(pg) ? try store.list(pg, after: cursor, limit: limit + 1) : [])
             .filter { $0 != OSDDaemon.poolInfoObject }.prefix(limit)
           produced.writeInteger(UInt32(names.count), endianness: .little)
           for name in names { produced.writeCephString(name.name) }
@@ -113,13 +116,16 @@ enum OSDOpExecution {
     let count = try b.readCount(limit: 4096, minimumElementSize: 8, "omap entries")
     var values: [String: ByteBuffer] = [:]
     for _ in 0..<count {
-      values[try b.readCephString(limit: 4096, "omap key")] = try b.readBlob(limit: 1 << 20, "omap value")
+      values[try b.readCephString(limit: 4096, "omap key")] = try b.readBlob(
+        limit: 1 << 20, "omap value")
     }
     return values
   }
 
   static func decodeKeys(_ b: inout ByteBuffer) throws -> [String] {
-    try b.readArray(limit: 4096, minimumElementSize: 4, "omap keys") { try $0.readCephString(limit: 4096) }
+    try b.readArray(limit: 4096, minimumElementSize: 4, "omap keys") {
+      try $0.readCephString(limit: 4096)
+    }
   }
 }
 

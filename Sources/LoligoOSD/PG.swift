@@ -61,7 +61,10 @@ final class InFlightWrite: @unchecked Sendable {  // confined to the OSD loop
   let started: UInt64
   let bytes: Int
 
-  init(request: RequestID, version: UInt64, operations: [OSDOpReply.OperationResult], replicas: Set<Int32>, started: UInt64, bytes: Int) {
+  init(
+    request: RequestID, version: UInt64, operations: [OSDOpReply.OperationResult],
+    replicas: Set<Int32>, started: UInt64, bytes: Int
+  ) {
     self.request = request
     self.version = version
     self.operations = operations

@@ -22,7 +22,8 @@ struct Loligo: ParsableCommand {
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
       ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
       OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
-      PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self, ListObjectsCommand.self,
+      PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self,
+      ListObjectsCommand.self,
       BenchCommand.self, CleanupCommand.self,
     ]
   )

@@ -15,7 +15,8 @@ final class OSDClusterTests: XCTestCase {
 
   func objectStat(_ cluster: TestCluster, osd: Int, pool: Int, name: String) -> [String: Any] {
     let socket = cluster.directory.appendingPathComponent("osd.\(osd).asok").path
-    return jsonObject((try? adminSocketRequest(path: socket, command: "object stat \(pool) \(name)")) ?? "{}")
+    return jsonObject(
+      (try? adminSocketRequest(path: socket, command: "object stat \(pool) \(name)")) ?? "{}")
   }
 
   /// Objects written through the client come back intact, and every replica holds the same
@@ -39,7 +40,8 @@ final class OSDClusterTests: XCTestCase {
     for n in [0, 7, 19] {
       let stats = (0..<3).map { objectStat(cluster, osd: $0, pool: 1, name: "obj\(n)") }
       XCTAssertTrue(stats.allSatisfy { $0["crc32c"] != nil }, "obj\(n) on every OSD: \(stats)")
-      XCTAssertEqual(Set(stats.compactMap { $0["crc32c"] as? Int }).count, 1, "same bytes everywhere")
+      XCTAssertEqual(
+        Set(stats.compactMap { $0["crc32c"] as? Int }).count, 1, "same bytes everywhere")
     }
     XCTAssertEqual(try io.sync { io.list(completion: $0) }.count, 30)
     try io.sync { io.remove("obj1", completion: $0) }
@@ -52,9 +54,11 @@ final class OSDClusterTests: XCTestCase {
   /// heartbeat grace, writes go on, and nothing acknowledged is lost.
   func testKilledOSDIsMarkedDownAndWritesContinue() throws {
     let cluster = try TestCluster(
-      mons: 1, osds: 3, extra: ["--set", "osd_heartbeat_interval=0.5", "--set", "osd_heartbeat_grace=2"])
+      mons: 1, osds: 3,
+      extra: ["--set", "osd_heartbeat_interval=0.5", "--set", "osd_heartbeat_grace=2"])
     defer { cluster.tearDown() }
-    XCTAssertEqual(try cluster.loligo(["pool", "create", "rep", "32", "--size", "3", "--min-size", "2"]).0, 0)
+    XCTAssertEqual(
+      try cluster.loligo(["pool", "create", "rep", "32", "--size", "3", "--min-size", "2"]).0, 0)
     let objecter = try Objecter(config: try cluster.config())
     defer { objecter.shutdown() }
     _ = try objecter.waitForMap(atLeast: 5)
@@ -98,7 +102,9 @@ final class OSDClusterTests: XCTestCase {
     _ = try objecter.waitForMap(atLeast: 4)
     let io = try IoCtx(objecter: objecter, pool: "d")
     for n in 0..<40 {
-      try io.sync { io.writeFull("d\(n)", data: payload(n, size: n % 2 == 0 ? 4096 : 100_000), completion: $0) }
+      try io.sync {
+        io.writeFull("d\(n)", data: payload(n, size: n % 2 == 0 ? 4096 : 100_000), completion: $0)
+      }
     }
     for osd in [0, 1] { if let pid = cluster.pid("osd.\(osd)") { kill(pid, SIGKILL) } }
     usleep(200_000)
@@ -106,7 +112,8 @@ final class OSDClusterTests: XCTestCase {
     try cluster.restart("loligo-osd", id: "1")
     for n in 0..<40 {
       XCTAssertEqual(
-        try io.sync { io.read("d\(n)", completion: $0) }, payload(n, size: n % 2 == 0 ? 4096 : 100_000),
+        try io.sync { io.read("d\(n)", completion: $0) },
+        payload(n, size: n % 2 == 0 ? 4096 : 100_000),
         "d\(n) after restart")
     }
   }
@@ -120,7 +127,9 @@ final class OSDClusterTests: XCTestCase {
     let unknownPool = try cluster.loligo(["-p", "nope", "put", "a", file.path])
     XCTAssertNotEqual(unknownPool.0, 0)
     XCTAssertTrue(unknownPool.2.contains("does not exist"), unknownPool.2)
-    let longName = try cluster.loligo(["-p", "p", "put", String(repeating: "n", count: 3000), file.path])
+    let longName = try cluster.loligo([
+      "-p", "p", "put", String(repeating: "n", count: 3000), file.path,
+    ])
     XCTAssertNotEqual(longName.0, 0)
     XCTAssertTrue(longName.2.contains("longer than"), longName.2)
     let missing = try cluster.loligo(["-p", "p", "get", "absent", "-"])

@@ -7,7 +7,9 @@ import NIOCore
 /// behind the benchmark's `ObjectIO` protocol.
 enum ClusterIO {
   static func open(conf: String?, pool: String) throws -> (any ObjectIO, close: () -> Void) {
-    let config = try ClusterClient.config(path: conf)
+    var config = try ClusterClient.config(path: conf)
+    // One I/O thread: every OSD session on it, so a completion's next op is sent where it runs.
+    try? config.set("ms_async_op_threads", "1")
     let objecter = try Objecter(config: config)
     do {
       let ioctx = try IoCtx(objecter: objecter, pool: pool)
@@ -31,7 +33,9 @@ struct PoolIO: ObjectIO {
     _ object: String, offset: UInt64, data: ByteBuffer,
     completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
   ) {
-    ioctx.write(object, offset: offset, data: data) { completion($0.mapError { Self.convert($0, object) }) }
+    ioctx.write(object, offset: offset, data: data) {
+      completion($0.mapError { Self.convert($0, object) })
+    }
   }
 
   func writeFull(
@@ -50,11 +54,15 @@ struct PoolIO: ObjectIO {
     }
   }
 
-  func remove(_ object: String, completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void) {
+  func remove(
+    _ object: String, completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
+  ) {
     ioctx.remove(object) { completion($0.mapError { Self.convert($0, object) }) }
   }
 
-  func list(prefix: String, completion: @escaping @Sendable (Result<[String], ObjectIOError>) -> Void) {
+  func list(
+    prefix: String, completion: @escaping @Sendable (Result<[String], ObjectIOError>) -> Void
+  ) {
     ioctx.list(prefix: prefix) { completion($0.mapError { Self.convert($0, "") }) }
   }
 }

@@ -78,7 +78,8 @@ struct GetCommand: ParsableCommand {
 }
 
 struct StatCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "stat", abstract: "Size and modification time of OBJECT.")
+  static let configuration = CommandConfiguration(
+    commandName: "stat", abstract: "Size and modification time of OBJECT.")
   @OptionGroup var options: PoolOptions
   @Argument(help: "Object name.") var object: String
 
@@ -106,7 +107,8 @@ struct RemoveCommand: ParsableCommand {
 }
 
 struct ListObjectsCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the objects of a pool.")
+  static let configuration = CommandConfiguration(
+    commandName: "ls", abstract: "List the objects of a pool.")
   @OptionGroup var options: PoolOptions
 
   func run() throws {

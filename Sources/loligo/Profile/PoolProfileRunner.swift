@@ -16,8 +16,11 @@ struct PoolProfileRunner {
     let started = Date()
     try step(
       tool,
-      ["cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore", p.objectStore,
-       "--dir", directory] + configArguments)
+      [
+        "cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore",
+        p.objectStore,
+        "--dir", directory,
+      ] + configArguments)
     defer {
       _ = try? DaemonProcess.run(tool, ["cluster", "down", "--dir", directory])
       try? FileManager.default.removeItem(atPath: directory)
@@ -30,17 +33,24 @@ struct PoolProfileRunner {
     say(String(format: "cluster ready in %.1f s", Date().timeIntervalSince(started)))
     var summaries: [String] = []
     for mode in p.modes {
-      var arguments = ["-p", p.poolName, "bench", String(p.seconds), mode, "-t", String(p.concurrency)]
+      var arguments = [
+        "-p", p.poolName, "bench", String(p.seconds), mode, "-t", String(p.concurrency),
+      ]
       if mode == "write" { arguments += ["-b", p.blockSize, "--no-cleanup"] }
       arguments += ["--results", resultsDirectory] + conf
       let output = try step(tool, arguments, echo: true)
       let lines = output.split(separator: "\n")
       let pick = { (label: String) in lines.first { $0.hasPrefix(label) }.map(String.init) ?? "" }
       summaries.append(
-        "\(mode): \(pick("Average IOPS:")) | \(pick("Bandwidth (MB/sec):")) | \(pick("Average Latency(s):"))")
-      if let result = lines.last(where: { $0.contains("result.json") }) { summaries.append("  \(result)") }
+        "\(mode): \(pick("Average IOPS:")) | \(pick("Bandwidth (MB/sec):")) | \(pick("Average Latency(s):"))"
+      )
+      if let result = lines.last(where: { $0.contains("result.json") }) {
+        summaries.append("  \(result)")
+      }
     }
-    say("summary (\(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)):")
+    say(
+      "summary (\(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)):"
+    )
     for line in summaries { say("  \(line)") }
   }
 
@@ -50,7 +60,9 @@ struct PoolProfileRunner {
     let (status, output) = try DaemonProcess.run(tool, arguments)
     if echo { FileHandle.standardOutput.write(Data(output.utf8)) }
     guard status == 0 else {
-      throw ProfileError("'loligo \(arguments.prefix(4).joined(separator: " "))' failed: \(output.split(separator: "\n").last ?? "")")
+      throw ProfileError(
+        "'loligo \(arguments.prefix(4).joined(separator: " "))' failed: \(output.split(separator: "\n").last ?? "")"
+      )
     }
     return output
   }

@@ -129,7 +129,8 @@ struct Profile {
       }
       if let modes = bench?["modes"]?.array {
         poolRun.modes = modes.compactMap { $0.string }
-        guard !poolRun.modes.isEmpty, poolRun.modes.allSatisfy({ ["write", "seq", "rand"].contains($0) }),
+        guard !poolRun.modes.isEmpty,
+          poolRun.modes.allSatisfy({ ["write", "seq", "rand"].contains($0) }),
           poolRun.modes.first == "write"
         else { throw ProfileError("\(path): modes must start with write and name write/seq/rand") }
       }

@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// `loligo bench` against real daemons.
+final class BenchClusterTests: XCTestCase {
+  func testWriteSeqRandVerifyAndCleanup() throws {
+    let cluster = try TestCluster(mons: 1, osds: 3)
+    defer { cluster.tearDown() }
+    XCTAssertEqual(try cluster.loligo(["pool", "create", "b", "16", "--size", "3"]).0, 0)
+    let write = try cluster.loligo([
+      "-p", "b", "bench", "2", "write", "-b", "4K", "-t", "8", "--no-cleanup",
+    ])
+    XCTAssertEqual(write.0, 0, write.2)
+    for label in [
+      "Total time run:", "Total writes made:", "Bandwidth (MB/sec):", "Average IOPS:",
+      "p99 latency(s):",
+    ] {
+      XCTAssertTrue(write.1.contains(label), "write lacks \(label)")
+    }
+    XCTAssertNotNil(
+      write.1.range(
+        of: #"(?m)^ +sec +Cur ops +started +finished +avg MB/s"#, options: .regularExpression))
+    for mode in ["seq", "rand"] {
+      let read = try cluster.loligo(["-p", "b", "bench", "2", mode])
+      XCTAssertEqual(read.0, 0, read.2)
+      XCTAssertTrue(read.1.contains("Total reads made:"), read.1)
+      XCTAssertFalse((read.1 + read.2).contains("not correct"))
+    }
+    let json = try cluster.loligo(["-p", "b", "bench", "1", "seq", "--format", "json"])
+    let document = jsonObject(json.1)
+    XCTAssertNotNil(document["average_iops"] as? Int, json.1)
+    let cleanup = try cluster.loligo(["-p", "b", "cleanup"])
+    XCTAssertEqual(cleanup.0, 0, cleanup.2)
+    XCTAssertEqual(try cluster.loligo(["-p", "b", "ls"]).1, "")
+    let missing = try cluster.loligo(["-p", "b", "bench", "1", "seq"])
+    XCTAssertNotEqual(missing.0, 0)
+    XCTAssertTrue(
+      (missing.1 + missing.2).contains("Must write data before running a read benchmark!"))
+    let noPool = try cluster.loligo(["-p", "nope", "bench", "1", "write"])
+    XCTAssertNotEqual(noPool.0, 0)
+    XCTAssertTrue(noPool.2.contains("does not exist"), noPool.2)
+  }
+
+  /// Kill -9 of one OSD of three during a size-3 write bench: the bench goes on once the map
+  /// marks it down, and the reads find every object intact.
+  func testBenchSurvivesAnOSDKill() throws {
+    let cluster = try TestCluster(
+      mons: 1, osds: 3,
+      extra: ["--set", "osd_heartbeat_interval=0.5", "--set", "osd_heartbeat_grace=2"])
+    defer { cluster.tearDown() }
+    XCTAssertEqual(
+      try cluster.loligo(["pool", "create", "b", "16", "--size", "3", "--min-size", "2"]).0, 0)
+    let bench = try ToolProcess(
+      "loligo",
+      [
+        "-p", "b", "bench", "8", "write", "-b", "4K", "-t", "8", "--no-cleanup", "--conf",
+        cluster.conf,
+      ])
+    usleep(2_000_000)
+    kill(try XCTUnwrap(cluster.pid("osd.2")), SIGKILL)
+    XCTAssertEqual(bench.wait(timeout: 90), 0, bench.stderr)
+    let rows = bench.stdout.split(separator: "\n").filter {
+      $0.range(of: #"^ +\d+ +\d+"#, options: .regularExpression) != nil
+    }
+    XCTAssertGreaterThanOrEqual(rows.count, 8, "a row per second throughout")
+    let seq = try cluster.loligo(["-p", "b", "bench", "10", "seq"])
+    XCTAssertEqual(seq.0, 0, seq.2)
+    XCTAssertFalse((seq.1 + seq.2).contains("not correct"))
+    XCTAssertTrue(seq.1.contains("Total reads made:"))
+  }
+}
