@@ -71,8 +71,9 @@ let package = Package(
     // messenger: Messenger, Connection, sessions, policies, transports.
     .target(
       name: "LoligoMessenger",
-      dependencies: ["LoligoCore", "LoligoWire", .product(name: "Atomics", package: "swift-atomics")]
-        + nio,
+      dependencies: [
+        "CLoligoSys", "LoligoCore", "LoligoWire", .product(name: "Atomics", package: "swift-atomics"),
+      ] + nio,
       swiftSettings: hotPath
     ),
 

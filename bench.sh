@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Loligo's entry point. Each form installs what it needs first (scripts/setup.sh).
-#   ./bench.sh                 build (release) and run the default profile (msgr-tcp-4k)
+#   ./bench.sh                 build (release), bring up a local cluster, run the quick profile
 #   ./bench.sh <profile>       run Profiles/<profile>.toml; ./bench.sh list shows them
 #   ./bench.sh test            build and run the whole test suite (what CI runs)
 #   ./bench.sh messenger-benchmark   the side-by-side messenger benchmark (scripts/)
 #   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
+#   ./bench.sh pool-benchmark        pools (rados bench) side by side with Ceph 16.2 (scripts/)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
 
-case "${1:-msgr-tcp-4k}" in
+case "${1:-quick}" in
   -h|--help|help)
     usage
     ;;
@@ -34,10 +35,15 @@ case "${1:-msgr-tcp-4k}" in
     scripts/setup.sh
     exec scripts/monitor-benchmark.sh "$@"
     ;;
+  pool-benchmark)
+    shift
+    scripts/setup.sh
+    exec scripts/pool-benchmark.sh "$@"
+    ;;
   *)
     scripts/setup.sh
     swift build -c release
     export LOLIGO_GIT_COMMIT="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-    .build/release/loligo profile run "${1:-msgr-tcp-4k}" --results Results
+    .build/release/loligo profile run "${1:-quick}" --results Results
     ;;
 esac

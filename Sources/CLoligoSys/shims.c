@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CLoligoSys.h"
 #include <spawn.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -39,4 +40,9 @@ short loligo_posix_spawn_setsid(void) {
 
 int loligo_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+void loligo_tune_malloc(void) {
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }

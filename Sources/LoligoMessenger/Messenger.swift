@@ -1,4 +1,5 @@
 import Atomics
+import CLoligoSys
 import LoligoCore
 import LoligoWire
 import NIOConcurrencyHelpers
@@ -50,6 +51,7 @@ public final class Messenger: @unchecked Sendable {
     self.config = config
     self.nonce = nonce
     Cycles.initialize()  // calibrate now, not on the first timed message
+    Messenger.tuneMalloc
     self.defaultPolicy = policy
     switch config.string(.msType) {
     case "tcp":
@@ -74,6 +76,9 @@ public final class Messenger: @unchecked Sendable {
     let throttleBytes = config.int(.msDispatchThrottleBytes)
     self.throttle = throttleBytes > 0 ? DispatchThrottle(limit: throttleBytes) : nil
   }
+
+  /// Once per process, before the first large buffer.
+  private static let tuneMalloc: Void = loligo_tune_malloc()
 
   deinit {
     // The last reference may go away on one of our own loops: never block here.

@@ -74,6 +74,10 @@ void loligo_flush_stdout(void);
 /// socket of the process that started it (glibc's posix_spawn_file_actions_addclosefrom_np).
 int loligo_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+/// Keeps large buffers (messages of several MiB) on the heap instead of fresh mmaps, so
+/// freeing and allocating them again costs no page faults and no page zeroing.
+void loligo_tune_malloc(void);
+
 /// glibc's POSIX_SPAWN_SETSID (only visible to C with _GNU_SOURCE).
 short loligo_posix_spawn_setsid(void);
 
