@@ -72,7 +72,8 @@ let package = Package(
     .target(
       name: "LoligoMessenger",
       dependencies: [
-        "CLoligoSys", "LoligoCore", "LoligoWire", .product(name: "Atomics", package: "swift-atomics"),
+        "CLoligoSys", "LoligoCore", "LoligoWire",
+        .product(name: "Atomics", package: "swift-atomics"),
       ] + nio,
       swiftSettings: hotPath
     ),
@@ -113,7 +114,9 @@ let package = Package(
     // services: the client side (MonClient; Objecter and IoCtx come with the OSDs).
     .target(
       name: "LoligoClient",
-      dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement"]
+      dependencies: [
+        "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement",
+      ]
         + nio,
       swiftSettings: hotPath),
 
@@ -140,18 +143,19 @@ let package = Package(
       name: "loligo",
       dependencies: [
         "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
-        "LoligoClient", "LoligoDaemon", argumentParser, .product(name: "TOMLKit", package: "TOMLKit"),
+        "LoligoClient", "LoligoDaemon", argumentParser,
+        .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),
 
     .executableTarget(
       name: "loligo-mon",
-      dependencies: ["LoligoCore", "LoligoMon", "LoligoMessages", "LoligoDaemon", "LoligoBench"] + nio),
+      dependencies: ["LoligoCore", "LoligoMon", "LoligoMessages", "LoligoDaemon"] + nio),
 
     .executableTarget(
       name: "loligo-osd",
-      dependencies: ["LoligoCore", "LoligoOSD", "LoligoDaemon", "LoligoBench"] + nio),
+      dependencies: ["LoligoCore", "LoligoOSD", "LoligoDaemon"] + nio),
 
     // libFuzzer target for the frame decoder (see the README); replays a corpus otherwise.
     .executableTarget(name: "fuzz-frame-decoder", dependencies: ["LoligoWire"]),

@@ -291,21 +291,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
 
   private func receive(_ update: OSDMapUpdate) {
     let (changed, waiters): (OSDMap?, [EventLoopPromise<Void>]) = lock.withLock {
-      var next = map
-      if let (epoch, raw) = update.fullMaps.max(by: { $0.key < $1.key }), epoch > (next?.epoch ?? 0)
-      {
-        var buffer = raw
-        if let full = try? OSDMap(from: &buffer) { next = full }
-      }
-      if var current = next {
-        for epoch in update.incrementals.keys.sorted() where epoch == current.epoch + 1 {
-          var buffer = update.incrementals[epoch]!
-          guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil
-          else { break }
-        }
-        next = current
-      }
-      guard let newMap = next, newMap.epoch > (map?.epoch ?? 0) else { return (nil, []) }
+      guard let newMap = update.advance(map) else { return (nil, []) }
       map = newMap
       primaries.removeAll(keepingCapacity: true)
       addresses.removeAll(keepingCapacity: true)

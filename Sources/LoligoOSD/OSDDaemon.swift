@@ -144,20 +144,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
 
   func receive(_ update: OSDMapUpdate) {
     guard !stopped else { return }
-    var next = map
-    if let (epoch, raw) = update.fullMaps.max(by: { $0.key < $1.key }), epoch > (next?.epoch ?? 0) {
-      var buffer = raw
-      if let full = try? OSDMap(from: &buffer) { next = full }
-    }
-    if var current = next {
-      for epoch in update.incrementals.keys.sorted() where epoch == current.epoch + 1 {
-        var buffer = update.incrementals[epoch]!
-        guard let inc = try? OSDMapIncremental(from: &buffer), (try? current.apply(inc)) != nil
-        else { break }
-      }
-      next = current
-    }
-    guard let newMap = next, newMap.epoch > (map?.epoch ?? 0) else {
+    guard let newMap = update.advance(map) else {
       if let map, update.newest > map.epoch {
         monClient.subscribe("osdmap", from: map.epoch + 1)  // a gap: ask again
       }

@@ -1,5 +1,4 @@
 import Foundation
-import LoligoCore
 
 /// Shared command-line behaviour of Loligo's tools: Ceph-style config overrides taken out of
 /// the arguments first, and failures reported as one line on stderr with a non-zero exit.
