@@ -97,7 +97,11 @@ enum OSDOpExecution {
         if code == 0 { code = result }
       }
       results.append(.init(result: result, outLength: UInt32(produced.readableBytes)))
-      out.writeImmutableBuffer(produced)
+      if results.count == 1 {
+        out = produced  // the common single read: send the store's bytes without a copy
+      } else {
+        out.writeImmutableBuffer(produced)
+      }
     }
     return (results, out, code)
   }

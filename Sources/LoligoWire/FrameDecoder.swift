@@ -34,6 +34,15 @@ public struct FrameDecoder: Sendable {
   public var crcData: Bool
   private var cumulation: ByteBuffer?
   private var pending: FramePreamble?
+  /// Bytes that arrived after the end of a large frame whose body has its own buffer.
+  private var spill: ByteBuffer?
+  /// Whether `cumulation` is the exact-size body buffer of the pending frame.
+  private var bodyBuffered = false
+
+  /// Frames whose body is at least this large get a buffer of their own, sized exactly, so the
+  /// bytes are copied once, no buffer is regrown or compacted, and a message kept by its
+  /// receiver (an object in a store) pins only its own bytes.
+  public static let ownBufferThreshold = 64 << 10
 
   public init(limits: Limits, crcData: Bool = true) {
     self.limits = limits
@@ -41,13 +50,25 @@ public struct FrameDecoder: Sendable {
   }
 
   /// Bytes received and not yet consumed.
-  public var bufferedBytes: Int { cumulation?.readableBytes ?? 0 }
+  public var bufferedBytes: Int { (cumulation?.readableBytes ?? 0) + (spill?.readableBytes ?? 0) }
 
   public mutating func append(_ incoming: ByteBuffer) {
-    if cumulation == nil || cumulation!.readableBytes == 0 {
+    var incoming = incoming
+    if spill != nil {
+      spill!.writeBuffer(&incoming)
+    } else if bodyBuffered {
+      // Fill the body buffer up to its end; what follows belongs to the next frame.
+      let room = pending!.onWireBodyLength - cumulation!.readableBytes
+      if incoming.readableBytes > room {
+        var head = incoming.readSlice(length: room)!
+        cumulation!.writeBuffer(&head)
+        spill = incoming
+      } else {
+        cumulation!.writeBuffer(&incoming)
+      }
+    } else if cumulation == nil || cumulation!.readableBytes == 0 {
       cumulation = incoming
     } else {
-      var incoming = incoming
       cumulation!.writeBuffer(&incoming)
     }
   }
@@ -74,9 +95,13 @@ public struct FrameDecoder: Sendable {
   /// The next complete frame, or nil when more bytes are needed. Aborted frames are skipped.
   public mutating func nextFrame() throws(FrameError) -> Frame? {
     while true {
+      if !bodyBuffered, cumulation?.readableBytes ?? 0 == 0, let rest = spill {
+        cumulation = rest
+        spill = nil
+      }
       guard var buffer = cumulation else { return nil }
       cumulation = nil  // keep the storage uniquely referenced while we slice it
-      defer { cumulation = buffer.readableBytes > 0 ? buffer : nil }
+      defer { cumulation = buffer.readableBytes > 0 || bodyBuffered ? buffer : nil }
       if pending == nil {
         guard buffer.readableBytes >= FramePreamble.size else { return nil }
         let preamble = try FramePreamble.decode(
@@ -85,13 +110,22 @@ public struct FrameDecoder: Sendable {
         pending = preamble
         let needed = preamble.onWireBodyLength
         if buffer.readableBytes < needed {
-          // Make room for the whole frame once instead of growing by doubling.
-          buffer.reserveCapacity(minimumWritableBytes: needed - buffer.readableBytes)
+          if needed >= Self.ownBufferThreshold {
+            // Everything buffered belongs to this frame (it is shorter than the body).
+            var body = ByteBufferAllocator().buffer(capacity: needed)
+            body.writeBuffer(&buffer)
+            buffer = body
+            bodyBuffered = true
+          } else {
+            // Make room for the whole frame once instead of growing by doubling.
+            buffer.reserveCapacity(minimumWritableBytes: needed - buffer.readableBytes)
+          }
         }
       }
       let preamble = pending!
       guard buffer.readableBytes >= preamble.onWireBodyLength else { return nil }
       pending = nil
+      bodyBuffered = false
       if let frame = try takeFrame(preamble, from: &buffer) {
         compact(&buffer)
         return frame

@@ -70,6 +70,46 @@ final class FrameCodecTests: XCTestCase {
     }
   }
 
+  /// Large frames (own body buffer) between small ones, in random splits, including splits
+  /// that end exactly at a frame boundary and chunks spanning several frames.
+  func testLargeAndSmallFramesInRandomSplits() throws {
+    let sizes = [100, 300_000, 10, 70_000, FrameDecoder.ownBufferThreshold, 5, 1 << 20, 0, 200]
+    var stream: [UInt8] = []
+    var datas: [[UInt8]] = []
+    for (i, size) in sizes.enumerated() {
+      let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) }
+      datas.append(data)
+      stream += encodeMessage(front: [UInt8(i)], data: data, seq: UInt64(i + 1))
+    }
+    var generator = SystemRandomNumberGenerator()
+    for round in 0..<12 {
+      var decoder = FrameDecoder(limits: limits)
+      var received: [[UInt8]] = []
+      var offset = 0
+      while offset < stream.count {
+        let step =
+          round == 0
+          ? 65_536
+          : Int.random(in: 1...(round.isMultiple(of: 2) ? 2_000 : 400_000), using: &generator)
+        let end = min(stream.count, offset + step)
+        decoder.append(ByteBuffer(bytes: stream[offset..<end]))
+        offset = end
+        while let frame = try decoder.nextFrame() {
+          let data = frame.segments.3
+          if data.readableBytes > 400_000 {
+            // Larger than any chunk, so assembled: the data slice keeps alive its own frame
+            // (allocations round up to a power of two), not a buffer shared with its neighbours.
+            XCTAssertLessThan(data.storageCapacity, 2 * (data.readableBytes + 4096))
+          }
+          received.append(Array(data.readableBytesView))
+        }
+      }
+      XCTAssertEqual(received.count, datas.count, "round \(round)")
+      XCTAssertTrue(received == datas, "round \(round)")
+      XCTAssertEqual(decoder.bufferedBytes, 0)
+    }
+  }
+
   func testControlFrameRoundTrip() throws {
     var encoder = FrameEncoder()
     var out = ByteBuffer()

@@ -104,7 +104,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
       case .writeFull(let c, let o, let data):
         let target = object(c, o)
         target.mtime = now
-        target.data = data
+        target.data = MemStore.owned(data)
       case .truncate(let c, let o, let size):
         let target = object(c, o)
         target.mtime = now
@@ -112,12 +112,12 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
       case .remove(let c, let o):
         store[c]?[o] = nil
       case .setXattr(let c, let o, let name, let value):
-        object(c, o).xattrs[name] = value
+        object(c, o).xattrs[name] = MemStore.owned(value)
       case .removeXattr(let c, let o, let name):
         store[c]?[o]?.xattrs[name] = nil
       case .setOmap(let c, let o, let values):
         let target = object(c, o)
-        for (key, value) in values { target.omap[key] = value }
+        for (key, value) in values { target.omap[key] = MemStore.owned(value) }
       case .removeOmapKeys(let c, let o, let keys):
         if let target = store[c]?[o] { for key in keys { target.omap[key] = nil } }
       }
@@ -127,7 +127,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
   static func write(_ data: ByteBuffer, at offset: Int, into content: inout ByteBuffer) {
     let end = offset + data.readableBytes
     if offset == 0 && end >= content.readableBytes {
-      content = data  // the whole object: keep the received bytes
+      content = owned(data)  // the whole object: keep the received bytes
       return
     }
     // Own a contiguous copy starting at index 0, large enough for the write.
@@ -138,6 +138,15 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
     }
     owned.setBuffer(data, at: offset)
     content = owned
+  }
+
+  /// Received data as kept: the slice itself when it has its buffer (nearly) to itself, else a
+  /// copy, so a small object does not pin a large receive buffer shared with other messages.
+  static func owned(_ data: ByteBuffer) -> ByteBuffer {
+    guard data.storageCapacity > 2 * data.readableBytes + 4096 else { return data }
+    var copy = ByteBufferAllocator().buffer(capacity: data.readableBytes)
+    copy.writeImmutableBuffer(data)
+    return copy
   }
 
   static func truncate(_ content: inout ByteBuffer, to size: Int) {
