@@ -20,6 +20,36 @@ public protocol ObjectIO: Sendable {
   /// Object names in the pool whose name starts with `prefix` (for cleanup without metadata).
   func list(
     prefix: String, completion: @escaping @Sendable (Result<[String], ObjectIOError>) -> Void)
+
+  /// `write` with the crc32c (seed -1) of `data`, which the caller knows: an implementation
+  /// may send it instead of computing it.
+  func write(
+    _ object: String, offset: UInt64, data: ByteBuffer, crc: UInt32,
+    completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void)
+  /// `read`, with the crc32c (seed -1) of the bytes when the transport checked one on receipt.
+  func readWithCRC(
+    _ object: String, offset: UInt64, length: UInt64,
+    completion:
+      @escaping @Sendable (Result<(data: ByteBuffer, crc: UInt32?), ObjectIOError>) ->
+      Void)
+}
+
+extension ObjectIO {
+  public func write(
+    _ object: String, offset: UInt64, data: ByteBuffer, crc: UInt32,
+    completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
+  ) {
+    write(object, offset: offset, data: data, completion: completion)
+  }
+
+  public func readWithCRC(
+    _ object: String, offset: UInt64, length: UInt64,
+    completion:
+      @escaping @Sendable (Result<(data: ByteBuffer, crc: UInt32?), ObjectIOError>) ->
+      Void
+  ) {
+    read(object, offset: offset, length: length) { completion($0.map { ($0, nil) }) }
+  }
 }
 
 /// A failed object operation. `code` is a negative errno, as librados returns it.

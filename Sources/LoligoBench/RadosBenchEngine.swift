@@ -42,6 +42,8 @@ final class RadosBenchEngine: @unchecked Sendable {
     var object: String
     var failure: ObjectIOError?
     var data: ByteBuffer?
+    /// The received bytes' crc as the transport checked it (reads; nil with crcs off).
+    var crc: UInt32?
   }
 
   private let io: any ObjectIO
@@ -178,7 +180,8 @@ final class RadosBenchEngine: @unchecked Sendable {
       }
       slotBuffers[slot] = buffer
       let issued = clock.now()
-      io.write(object, offset: offset, data: buffer) { [self] result in
+      io.write(object, offset: offset, data: buffer, crc: payload.crc(for: index)) {
+        [self] result in
         let done = clock.now()
         complete(
           Completion(slot: slot, index: index, object: object, failure: result.failure),
@@ -186,11 +189,11 @@ final class RadosBenchEngine: @unchecked Sendable {
       }
     case .seq, .rand:
       let issued = clock.now()
-      io.read(object, offset: offset, length: plan.opSize) { [self] result in
+      io.readWithCRC(object, offset: offset, length: plan.opSize) { [self] result in
         let done = clock.now()
         var completion = Completion(slot: slot, index: index, object: object)
         switch result {
-        case .success(let data): completion.data = data
+        case .success(let read): (completion.data, completion.crc) = read
         case .failure(let error): completion.failure = error
         }
         complete(completion, nanoseconds: done &- issued)
@@ -221,17 +224,18 @@ final class RadosBenchEngine: @unchecked Sendable {
     let clock = environment.clock
     let issued = clock.now()
     if let buffer {
-      io.write(object, offset: offset, data: buffer) { [self] result in
+      io.write(object, offset: offset, data: buffer, crc: payload.crc(for: index)) {
+        [self] result in
         finishDirect(
           Completion(slot: slot, index: index, object: object, failure: result.failure),
           nanoseconds: clock.now() &- issued)
       }
     } else {
-      io.read(object, offset: offset, length: plan.opSize) { [self] result in
+      io.readWithCRC(object, offset: offset, length: plan.opSize) { [self] result in
         let done = clock.now()
         var completion = Completion(slot: slot, index: index, object: object)
         switch result {
-        case .success(let data): completion.data = data
+        case .success(let read): (completion.data, completion.crc) = read
         case .failure(let error): completion.failure = error
         }
         finishDirect(completion, nanoseconds: done &- issued)
@@ -243,7 +247,7 @@ final class RadosBenchEngine: @unchecked Sendable {
   private func finishDirect(_ completion: Completion, nanoseconds: UInt64) {
     var mismatch = false
     if completion.failure == nil, plan.mode.isRead, plan.verify, let data = completion.data {
-      mismatch = !payload.matches(data, index: completion.index)
+      mismatch = !payload.matches(data, crc: completion.crc, index: completion.index)
     }
     condition.lock()
     inFlight -= 1
@@ -289,7 +293,7 @@ final class RadosBenchEngine: @unchecked Sendable {
       return
     }
     guard plan.mode.isRead, plan.verify, let data = completion.data else { return }
-    if !payload.matches(data, index: completion.index) {
+    if !payload.matches(data, crc: completion.crc, index: completion.index) {
       mismatches += 1
       presenter.problem("\(completion.object) is not correct!")
     }

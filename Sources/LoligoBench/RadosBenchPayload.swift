@@ -1,4 +1,5 @@
 import Foundation
+import LoligoCore
 import NIOCore
 
 /// The bytes of op N, as rados bench writes them: `opSize` bytes of `z`, overwritten at the
@@ -10,10 +11,35 @@ public struct RadosBenchPayload: Sendable {
   /// any 64-bit op number, so everything after it is `z` for every op.
   static let variableBytes = 40
   private let filler: [UInt8]
+  /// For the checksum of op N without reading it: crc (seed 0) of the `z` tail after the
+  /// head, and the shift of a register over that tail's length.
+  private let tailCRC: UInt32
+  private let tailShift: CRC32C.Shift
 
   public init(opSize: Int) {
     self.opSize = opSize
     filler = [UInt8](repeating: UInt8(ascii: "z"), count: opSize)
+    let tail = max(0, opSize - Self.variableBytes)
+    tailCRC = filler.withUnsafeBytes {
+      CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<tail]), seed: 0)
+    }
+    tailShift = CRC32C.Shift(zeroBytes: tail)
+  }
+
+  /// crc32c (seed -1, as msgr2 data segments use) of op `index`, from its 40-byte head and
+  /// the tail's precomputed part: what a write can send, and what a read's checked crc must be.
+  public func crc(for index: UInt64) -> UInt32 {
+    let head = head(for: index)
+    return CRC32C.combine(
+      CRC32C.checksum(head, seed: CRC32C.segmentSeed), tailCRC, shift: tailShift)
+  }
+
+  /// Whether `buffer` is exactly op `index`. With `crc`, the checksum the transport computed
+  /// over the received bytes (and checked against the sender's), the comparison is of the
+  /// checksums: the bytes are not read again.
+  public func matches(_ buffer: ByteBuffer, crc: UInt32?, index: UInt64) -> Bool {
+    guard let crc else { return matches(buffer, index: index) }
+    return buffer.readableBytes == opSize && crc == self.crc(for: index)
   }
 
   /// The first `min(opSize, 40)` bytes of op `index`.

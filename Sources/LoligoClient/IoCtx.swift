@@ -35,11 +35,13 @@ public struct IoCtx: Sendable {
 
   private func run(
     _ object: String, _ operations: [OSDOperation], data: ByteBuffer = ByteBuffer(),
+    dataCRC: UInt32? = nil,
     completion: @escaping @Sendable (Result<Objecter.OSDResult, IoCtxError>) -> Void
   ) {
     if let error = check(object) { return completion(.failure(error)) }
     objecter.submit(
-      pool: pool, object: object, namespace: namespace, operations: operations, data: data
+      pool: pool, object: object, namespace: namespace, operations: operations, data: data,
+      dataCRC: dataCRC
     ) {
       result in
       switch result {
@@ -50,20 +52,26 @@ public struct IoCtx: Sendable {
     }
   }
 
+  /// Writes `data` at `offset`. `dataCRC` as for `writeFull`.
   public func write(
-    _ object: String, offset: UInt64 = 0, data: ByteBuffer, completion: @escaping Done
+    _ object: String, offset: UInt64 = 0, data: ByteBuffer, dataCRC: UInt32? = nil,
+    completion: @escaping Done
   ) {
     let op = OSDOperation(
       code: .write, offset: offset, length: UInt64(data.readableBytes),
       payloadLength: UInt32(data.readableBytes))
-    run(object, [op], data: data) { completion($0.map { _ in () }) }
+    run(object, [op], data: data, dataCRC: dataCRC) { completion($0.map { _ in () }) }
   }
 
-  public func writeFull(_ object: String, data: ByteBuffer, completion: @escaping Done) {
+  /// Replaces the object's content. `dataCRC`, when the caller knows it, is crc32c (seed -1)
+  /// of `data`: sent as is instead of being computed (a wrong one fails the write).
+  public func writeFull(
+    _ object: String, data: ByteBuffer, dataCRC: UInt32? = nil, completion: @escaping Done
+  ) {
     let op = OSDOperation(
       code: .writeFull, offset: 0, length: UInt64(data.readableBytes),
       payloadLength: UInt32(data.readableBytes))
-    run(object, [op], data: data) { completion($0.map { _ in () }) }
+    run(object, [op], data: data, dataCRC: dataCRC) { completion($0.map { _ in () }) }
   }
 
   /// Reads `length` bytes from `offset` (0 = to the end).
@@ -73,6 +81,21 @@ public struct IoCtx: Sendable {
   ) {
     run(object, [OSDOperation(code: .read, offset: offset, length: length)]) { result in
       completion(result.map { $0.output(0) })
+    }
+  }
+
+  /// A read that also gives the crc32c (seed -1) of the bytes, as the messenger checked it on
+  /// receipt (nil when data crcs are off), so a caller can verify content without reading it.
+  public func readWithCRC(
+    _ object: String, offset: UInt64 = 0, length: UInt64 = 0,
+    completion: @escaping @Sendable (Result<(data: ByteBuffer, crc: UInt32?), IoCtxError>) -> Void
+  ) {
+    run(object, [OSDOperation(code: .read, offset: offset, length: length)]) { result in
+      completion(
+        result.map { reply in
+          let data = reply.output(0)
+          return (data, data.readableBytes == reply.data.readableBytes ? reply.dataCRC : nil)
+        })
     }
   }
 

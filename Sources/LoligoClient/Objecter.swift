@@ -41,6 +41,8 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     public var result: Int32
     public var operations: [OSDOpReply.OperationResult]
     public var data: ByteBuffer
+    /// crc32c (seed -1) of `data`, checked by the messenger on receipt (nil with crcs off).
+    public var dataCRC: UInt32?
 
     /// The output of op `index`.
     public func output(_ index: Int) -> ByteBuffer {
@@ -58,6 +60,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     let namespace: String
     let operations: [OSDOperation]
     let data: ByteBuffer
+    let dataCRC: UInt32?
     /// For PG listing: the PG seed; nil for object operations.
     let listSeed: UInt32?
     let completion: Completion
@@ -68,7 +71,8 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
 
     init(
       tid: UInt64, pool: Int64, object: String, namespace: String, operations: [OSDOperation],
-      data: ByteBuffer, listSeed: UInt32?, completion: @escaping Completion, deadline: NIODeadline
+      data: ByteBuffer, dataCRC: UInt32?, listSeed: UInt32?, completion: @escaping Completion,
+      deadline: NIODeadline
     ) {
       self.tid = tid
       self.pool = pool
@@ -76,6 +80,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       self.namespace = namespace
       self.operations = operations
       self.data = data
+      self.dataCRC = dataCRC
       self.listSeed = listSeed
       self.completion = completion
       self.deadline = deadline
@@ -153,14 +158,16 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
   /// Queues operations on one object; `completion` runs exactly once.
   public func submit(
     pool: Int64, object: String, namespace: String = "", operations: [OSDOperation],
-    data: ByteBuffer = ByteBuffer(), listSeed: UInt32? = nil, completion: @escaping Completion
+    data: ByteBuffer = ByteBuffer(), dataCRC: UInt32? = nil, listSeed: UInt32? = nil,
+    completion: @escaping Completion
   ) {
     let op: Op? = lock.withLock {
       guard !closed else { return nil }
       nextTid += 1
       let op = Op(
         tid: nextTid, pool: pool, object: object, namespace: namespace, operations: operations,
-        data: data, listSeed: listSeed, completion: completion, deadline: .now() + opTimeout)
+        data: data, dataCRC: dataCRC, listSeed: listSeed, completion: completion,
+        deadline: .now() + opTimeout)
       if ops.count >= maxOps || (inflightBytes + data.readableBytes > maxBytes && !ops.isEmpty) {
         queued.append(op)
         return nil
@@ -215,7 +222,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
         epoch: map.epoch, attempt: op.attempt, operations: op.operations)
       request.attempt = op.attempt
       op.attempt += 1
-      return (connection, request.message(tid: op.tid, data: op.data))
+      let message = request.message(tid: op.tid, data: op.data)
+      message.dataCRC = op.dataCRC
+      return (connection, message)
     }
     flushFailures()
     if let (connection, message) = plan { connection.send(message) }
@@ -373,7 +382,10 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     default:
       finish(
         message.tid,
-        .success(OSDResult(result: reply.result, operations: reply.operations, data: message.data)))
+        .success(
+          OSDResult(
+            result: reply.result, operations: reply.operations, data: message.data,
+            dataCRC: message.dataCRC)))
     }
   }
 

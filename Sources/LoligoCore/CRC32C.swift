@@ -27,4 +27,60 @@ public enum CRC32C {
   public static func checksum(_ string: String, seed: UInt32) -> UInt32 {
     checksum(Array(string.utf8), seed: seed)
   }
+
+  /// The reflected Castagnoli polynomial.
+  static let polynomial: UInt32 = 0x82F6_3B78
+
+  /// A linear map on the 32-bit register, as the images of its 32 unit vectors.
+  public struct Shift: Sendable {
+    var columns: [UInt32]
+
+    /// The register after `count` zero bytes are fed in (`count >= 0`).
+    public init(zeroBytes count: Int) {
+      precondition(count >= 0)
+      // One zero bit: shift right, fold the polynomial back in when a one falls out.
+      var square = (0..<32).map { bit -> UInt32 in
+        bit == 0 ? CRC32C.polynomial : UInt32(1) << (bit - 1)
+      }
+      for _ in 0..<3 { square = Shift.compose(square, square) }  // 1 -> 2 -> 4 -> 8 bits
+      var result = (0..<32).map { UInt32(1) << $0 }  // identity
+      var remaining = count
+      while remaining > 0 {
+        if remaining & 1 == 1 { result = Shift.compose(square, result) }
+        remaining >>= 1
+        if remaining > 0 { square = Shift.compose(square, square) }
+      }
+      columns = result
+    }
+
+    /// Applies the map to `register`.
+    @inline(__always)
+    public func callAsFunction(_ register: UInt32) -> UInt32 {
+      var out: UInt32 = 0
+      var bits = register
+      var bit = 0
+      while bits != 0 {
+        if bits & 1 == 1 { out ^= columns[bit] }
+        bits >>= 1
+        bit += 1
+      }
+      return out
+    }
+
+    /// `outer` after `inner`.
+    static func compose(_ outer: [UInt32], _ inner: [UInt32]) -> [UInt32] {
+      let map = Shift(columns: outer)
+      return inner.map { map($0) }
+    }
+
+    private init(columns: [UInt32]) { self.columns = columns }
+  }
+
+  /// The CRC of `a` followed by `b`, from the CRC of `a` (any seed), the CRC of `b` computed
+  /// with seed 0, and a shift over `b`'s length. Lets a checksum of a long known pattern be
+  /// found without reading it (the register is linear in its input).
+  @inline(__always)
+  public static func combine(_ crcA: UInt32, _ crcBFromZero: UInt32, shift: Shift) -> UInt32 {
+    shift(crcA) ^ crcBFromZero
+  }
 }

@@ -102,6 +102,7 @@ extension Connection: TransportStreamDelegate {
       type: header.type, tid: header.tid, priority: header.priority, version: header.version,
       compatVersion: header.compatVersion, front: frame.segments.1, middle: frame.segments.2,
       data: frame.segments.3)
+    message.dataCRC = frame.dataCRC
     message.seq = header.seq
     message.connection = self
     message.source = peerType.map { EntityName($0, peerGID) }
@@ -142,7 +143,7 @@ extension Connection: TransportStreamDelegate {
       let message = entry.message
       encoder.writeMessage(
         header: message.header(seq: entry.seq, ackSeq: inSeq), front: message.front,
-        middle: message.middle, data: message.data, into: &out
+        middle: message.middle, data: message.data, dataCRC: message.dataCRC, into: &out
       ) { head, data in
         stream.write(head)
         stream.write(data)

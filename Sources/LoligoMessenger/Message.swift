@@ -17,7 +17,12 @@ public final class Message: @unchecked Sendable {
   public var compatVersion: UInt16
   public var front: ByteBuffer
   public var middle: ByteBuffer
-  public var data: ByteBuffer
+  public var data: ByteBuffer {
+    didSet { dataCRC = nil }
+  }
+  /// The crc32c (seed -1) of `data` when already known: checked on receipt, or given by a
+  /// sender that knows it (a stored object's, a forwarded message's). Changing `data` forgets it.
+  public var dataCRC: UInt32?
 
   /// Who sent it (received messages only).
   public internal(set) var source: EntityName?

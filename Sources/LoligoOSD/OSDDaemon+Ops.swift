@@ -11,10 +11,13 @@ extension OSDDaemon {
   static let errAgain: Int32 = -11
 
   func reply(
-    _ message: Message, result: Int32, operations: [OSDOpReply.OperationResult], data: ByteBuffer
+    _ message: Message, result: Int32, operations: [OSDOpReply.OperationResult], data: ByteBuffer,
+    dataCRC: UInt32? = nil
   ) {
     let reply = OSDOpReply(result: result, epoch: map?.epoch ?? 0, operations: operations)
-    message.connection?.send(reply.message(tid: message.tid, data: data))
+    let answer = reply.message(tid: message.tid, data: data)
+    answer.dataCRC = dataCRC
+    message.connection?.send(answer)
   }
 
   func handleClientOp(_ message: Message) {
@@ -77,11 +80,11 @@ extension OSDDaemon {
     let payloads = OSDOpExecution.payloads(op.operations, data: message.data)
     stats.ops.add()
     guard op.operations.contains(where: \.code.isWrite) else {
-      let (results, out, code) = OSDOpExecution.reads(
+      let (results, out, code, crc) = OSDOpExecution.reads(
         op.operations, payloads: payloads, pg: pgid, object: object, store: store)
       stats.reads.add()
       stats.outBytes.add(UInt64(out.readableBytes))
-      reply(message, result: code, operations: results, data: out)
+      reply(message, result: code, operations: results, data: out, dataCRC: crc)
       stats.readLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
       return
     }
@@ -93,7 +96,7 @@ extension OSDDaemon {
     do throws(OSDOpError) {
       guard
         let t = try OSDOpExecution.transaction(
-          op.operations, payloads: payloads, pg: pgid, object: object)
+          op.operations, payloads: payloads, pg: pgid, object: object, dataCRC: message.dataCRC)
       else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
       transaction = t
     } catch {
@@ -139,7 +142,9 @@ extension OSDDaemon {
       }
       repTid += 1
       repWaiting[repTid] = (pgid, version)
-      connection.send(repOp.message(tid: repTid, data: message.data))
+      let forward = repOp.message(tid: repTid, data: message.data)
+      forward.dataCRC = message.dataCRC  // the same bytes: no second checksum pass
+      connection.send(forward)
       stats.subopsSent.add()
     }
   }
@@ -197,7 +202,8 @@ extension OSDDaemon {
     do throws(OSDOpError) {
       transaction =
         try OSDOpExecution.transaction(
-          repOp.operations, payloads: payloads, pg: pgid, object: object) ?? StoreTransaction()
+          repOp.operations, payloads: payloads, pg: pgid, object: object,
+          dataCRC: message.dataCRC) ?? StoreTransaction()
     } catch {
       connection.send(
         OSDRepOpReply(

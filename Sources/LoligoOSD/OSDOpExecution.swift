@@ -19,19 +19,25 @@ enum OSDOpExecution {
   }
 
   /// The store transaction for the write ops of a request; nil when it has none.
-  /// Throws an errno-style code for a request that must be refused as a whole.
+  /// Throws an errno-style code for a request that must be refused as a whole. `dataCRC` is
+  /// the crc of the message's whole data segment, when known: kept with a write that carries
+  /// all of it.
   static func transaction(
-    _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID
+    _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID,
+    dataCRC: UInt32? = nil
   ) throws(OSDOpError) -> StoreTransaction? {
+    let total = payloads.reduce(0) { $0 + $1.readableBytes }
     var t = StoreTransaction()
     for (op, payload) in zip(ops, payloads) where op.code.isWrite {
       switch op.code {
       case .write:
         guard op.offset + UInt64(payload.readableBytes) <= maxObjectSize else { throw .init(-27) }
-        t.append(.write(pg, object, offset: op.offset, data: payload))
+        let crc = payload.readableBytes == total ? dataCRC : nil
+        t.append(.write(pg, object, offset: op.offset, data: payload, crc: crc))
       case .writeFull:
         guard UInt64(payload.readableBytes) <= maxObjectSize else { throw .init(-27) }
-        t.append(.writeFull(pg, object, data: payload))
+        let crc = payload.readableBytes == total ? dataCRC : nil
+        t.append(.writeFull(pg, object, data: payload, crc: crc))
       case .truncate:
         guard op.offset <= maxObjectSize else { throw .init(-27) }
         t.append(.truncate(pg, object, size: op.offset))
@@ -55,21 +61,23 @@ enum OSDOpExecution {
     return t.isEmpty ? nil : t
   }
 
-  /// Answers the read ops of a request (in op order), with per-op results and output bytes.
+  /// Answers the read ops of a request (in op order), with per-op results and output bytes,
+  /// and the output's crc when the store knew it (a single whole-object read).
   static func reads(
     _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID,
     store: any ObjectStore
-  ) -> (results: [OSDOpReply.OperationResult], data: ByteBuffer, code: Int32) {
+  ) -> (results: [OSDOpReply.OperationResult], data: ByteBuffer, code: Int32, crc: UInt32?) {
     var results: [OSDOpReply.OperationResult] = []
     var out = ByteBuffer()
     var code: Int32 = 0
+    var crc: UInt32?
     for (op, payload) in zip(ops, payloads) {
       var result: Int32 = 0
       var produced = ByteBuffer()
       do throws(StoreError) {
         switch op.code {
         case .read:
-          produced = try store.read(
+          (produced, crc) = try store.readWithCRC(
             pg, object, offset: op.offset, length: op.length == 0 ? nil : op.length)
         case .stat:
           let stat = try store.stat(pg, object)
@@ -103,7 +111,7 @@ enum OSDOpExecution {
         out.writeImmutableBuffer(produced)
       }
     }
-    return (results, out, code)
+    return (results, out, code, ops.count == 1 ? crc : nil)
   }
 
   static func encodeMap(_ values: [String: ByteBuffer]) -> ByteBuffer {

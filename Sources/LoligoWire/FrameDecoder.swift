@@ -6,6 +6,9 @@ public struct Frame: Sendable {
   public var tag: FrameTag
   public var segmentCount: Int
   public var segments: (ByteBuffer, ByteBuffer, ByteBuffer, ByteBuffer)
+  /// The checked crc (seed -1) of the data segment (MESSAGE frames with `crcData` on), so a
+  /// receiver that forwards or keeps the bytes need not compute it again.
+  public var dataCRC: UInt32?
 
   /// The first segment: the whole payload of a control frame, the header of a message.
   public var payload: ByteBuffer { segments.0 }
@@ -184,6 +187,7 @@ public struct FrameDecoder: Sendable {
       try check(frame.segments.1, 1, crcs.0, used: p.segmentCount > 1)
       try check(frame.segments.2, 2, crcs.1, used: p.segmentCount > 2)
       try check(frame.segments.3, 3, crcs.2, used: p.segmentCount > 3)
+      if p.segmentCount > 3 { frame.dataCRC = crcs.2 }
     }
     return frame
   }

@@ -37,10 +37,11 @@ public struct FrameEncoder: Sendable {
 
   /// Appends a MESSAGE frame: segments header (41 bytes), front, middle, data.
   /// `emit` receives `out` (then continues with a fresh one) and the data segment when the
-  /// data is too large to copy; the pieces must be written in the order emitted.
+  /// data is too large to copy; the pieces must be written in the order emitted. `dataCRC`,
+  /// when known, is the data segment's crc (seed -1) and is used instead of computing it.
   public mutating func writeMessage(
     header: MessageHeader2, front: ByteBuffer, middle: ByteBuffer, data: ByteBuffer,
-    into out: inout ByteBuffer, emit: (inout ByteBuffer, ByteBuffer) -> Void
+    dataCRC: UInt32? = nil, into out: inout ByteBuffer, emit: (inout ByteBuffer, ByteBuffer) -> Void
   ) {
     let frontLength = UInt32(front.readableBytes)
     let middleLength = UInt32(middle.readableBytes)
@@ -73,7 +74,8 @@ public struct FrameEncoder: Sendable {
     if crcData {
       out.writeLE(segmentCRC(front, used: preamble.segmentCount > 1))
       out.writeLE(segmentCRC(middle, used: preamble.segmentCount > 2))
-      out.writeLE(segmentCRC(data, used: preamble.segmentCount > 3))
+      out.writeLE(
+        preamble.segmentCount > 3 ? dataCRC ?? segmentCRC(data, used: true) : 0)
     } else {
       out.writeLE(UInt32(0))
       out.writeLE(UInt32(0))

@@ -1,3 +1,4 @@
+import LoligoCore
 import NIOCore
 import XCTest
 
@@ -57,5 +58,27 @@ final class RadosBenchPayloadTests: XCTestCase {
     var long = good
     long.writeInteger(UInt8(ascii: "z"))
     XCTAssertFalse(payload.matches(long, index: 7), "long read")
+  }
+
+  /// The checksum of op N found from its head equals the checksum of its bytes; a changed
+  /// byte anywhere (head or tail) fails the checksum comparison.
+  func testCRCOfOpWithoutReadingIt() {
+    for size in [1, 39, 40, 41, 4096, 1 << 20] {
+      let payload = RadosBenchPayload(opSize: size)
+      for index: UInt64 in [0, 7, 123_456_789] {
+        let buffer = payload.make(for: index, allocator: ByteBufferAllocator())
+        let crc = CRC32C.checksum(buffer, seed: CRC32C.segmentSeed)
+        XCTAssertEqual(payload.crc(for: index), crc, "size \(size) op \(index)")
+        XCTAssertTrue(payload.matches(buffer, crc: crc, index: index))
+        if size >= 30 {  // shorter ops cut the number off: every op is the same
+          XCTAssertFalse(payload.matches(buffer, crc: crc, index: index + 1), "another op's bytes")
+        }
+        var damaged = buffer
+        damaged.setInteger(UInt8(ascii: "y"), at: size - 1)
+        let damagedCRC = CRC32C.checksum(damaged, seed: CRC32C.segmentSeed)
+        XCTAssertFalse(payload.matches(damaged, crc: damagedCRC, index: index), "size \(size)")
+        XCTAssertFalse(payload.matches(damaged, crc: nil, index: index), "byte comparison")
+      }
+    }
   }
 }

@@ -40,6 +40,25 @@ final class CRC32CTests: XCTestCase {
     XCTAssertEqual(
       CRC32C.checksum(b, seed: CRC32C.checksum(a, seed: 7)), CRC32C.checksum(a + b, seed: 7))
   }
+
+  /// Combining checksums equals the checksum of the concatenation, for any seed and length.
+  func testCombineEqualsChecksumOfConcatenation() {
+    for length in [0, 1, 7, 8, 40, 4095, 65_536, 100_003] {
+      let a = (0..<Int.random(in: 0..<64)).map { _ in UInt8.random(in: 0...255) }
+      let b = (0..<length).map { _ in UInt8.random(in: 0...255) }
+      for seed in [CRC32C.segmentSeed, 0, UInt32.random(in: 0...UInt32.max)] {
+        let whole = CRC32C.checksum(a + b, seed: seed)
+        let combined = CRC32C.combine(
+          CRC32C.checksum(a, seed: seed), CRC32C.checksum(b, seed: 0),
+          shift: CRC32C.Shift(zeroBytes: length))
+        XCTAssertEqual(combined, whole, "length \(length) seed \(seed)")
+      }
+    }
+    // A shift over no bytes changes nothing; shifts over different lengths differ.
+    XCTAssertEqual(CRC32C.Shift(zeroBytes: 0)(0xDEAD_BEEF), 0xDEAD_BEEF)
+    XCTAssertNotEqual(
+      CRC32C.Shift(zeroBytes: 10)(0xDEAD_BEEF), CRC32C.Shift(zeroBytes: 11)(0xDEAD_BEEF))
+  }
 }
 
 /// Reflected Castagnoli CRC, one bit at a time, without pre- or post-inversion.

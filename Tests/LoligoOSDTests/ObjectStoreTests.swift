@@ -1,4 +1,5 @@
 import Foundation
+import LoligoCore
 import LoligoOSD
 import LoligoPlacement
 import NIOCore
@@ -113,6 +114,32 @@ class ObjectStoreBehaviour: XCTestCase {
     try store.apply(tx(.touch(pg, ObjectID("z")), .removeCollection(pg)))
     XCTAssertEqual(try store.collections(), [])
     XCTAssertThrowsError(try store.read(pg, ObjectID("z"), offset: 0, length: nil))
+  }
+
+  /// A crc given with a whole-object write comes back only with whole-object reads, and is
+  /// forgotten by any change that could alter the bytes. Stores may also not know it at all.
+  func testKnownCRCFollowsTheBytes() throws {
+    let store = try makeStore()
+    defer { store.close() }
+    try store.apply(tx(.createCollection(pg)))
+    let o = ObjectID("crc")
+    let data = bytes(100_000, seed: 9)
+    let crc = CRC32C.checksum(data, seed: CRC32C.segmentSeed)
+    func known(offset: UInt64 = 0, length: UInt64? = nil) throws -> UInt32? {
+      let (read, known) = try store.readWithCRC(pg, o, offset: offset, length: length)
+      if let known { XCTAssertEqual(known, CRC32C.checksum(read, seed: CRC32C.segmentSeed)) }
+      return known
+    }
+    try store.apply(tx(.writeFull(pg, o, data: data, crc: crc)))
+    if store.kind == "memstore" { XCTAssertEqual(try known(), crc) }
+    XCTAssertNil(try known(offset: 1))
+    XCTAssertNil(try known(length: 10))
+    try store.apply(tx(.write(pg, o, offset: 10, data: bytes(5, seed: 1))))
+    XCTAssertNil(try known(), "a partial write forgets it")
+    try store.apply(tx(.write(pg, o, offset: 0, data: data, crc: crc)))
+    if store.kind == "memstore" { XCTAssertEqual(try known(), crc, "a whole write sets it") }
+    try store.apply(tx(.truncate(pg, o, size: 50)))
+    XCTAssertNil(try known(), "truncate forgets it")
   }
 }
 

@@ -180,4 +180,34 @@ final class FrameCodecTests: XCTestCase {
     decoder.append(ByteBuffer(bytes: bytes))
     XCTAssertNotNil(try decoder.nextFrame())
   }
+
+  /// A data crc handed to the encoder is sent as is: the right one decodes (and the frame
+  /// reports it), a wrong one is refused by the receiver.
+  func testGivenDataCRCIsSentAndChecked() throws {
+    let data = ByteBuffer(bytes: (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+    let right = CRC32C.checksum(data, seed: CRC32C.segmentSeed)
+    for (given, accepted) in [(right, true), (right ^ 1, false)] {
+      var encoder = FrameEncoder()
+      var out = ByteBuffer()
+      var wire = ByteBuffer()
+      encoder.writeMessage(
+        header: MessageHeader2(seq: 1, tid: 1, type: 42), front: ByteBuffer(bytes: [1]),
+        middle: ByteBuffer(), data: data, dataCRC: given, into: &out
+      ) { head, bulk in
+        wire.writeImmutableBuffer(head)
+        wire.writeImmutableBuffer(bulk)
+        head.clear()
+      }
+      wire.writeImmutableBuffer(out)
+      var decoder = FrameDecoder(limits: limits)
+      decoder.append(wire)
+      if accepted {
+        let frame = try XCTUnwrap(try decoder.nextFrame())
+        XCTAssertEqual(frame.dataCRC, right)
+        XCTAssertEqual(frame.segments.3, data)
+      } else {
+        XCTAssertThrowsError(try decoder.nextFrame())
+      }
+    }
+  }
 }

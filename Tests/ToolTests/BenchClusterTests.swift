@@ -26,6 +26,18 @@ final class BenchClusterTests: XCTestCase {
       XCTAssertTrue(read.1.contains("Total reads made:"), read.1)
       XCTAssertFalse((read.1 + read.2).contains("not correct"))
     }
+    // One changed byte in one object: the reads (checked by crc) must call it out.
+    let names = try cluster.loligo(["-p", "b", "ls"]).1.split(separator: "\n").map(String.init)
+    let victim = try XCTUnwrap(names.first { $0.contains("_object") })
+    let file = NSTemporaryDirectory() + "victim-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    XCTAssertEqual(try cluster.loligo(["-p", "b", "get", victim, file]).0, 0)
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+    bytes[bytes.count - 1] ^= 0x01
+    try bytes.write(to: URL(fileURLWithPath: file))
+    XCTAssertEqual(try cluster.loligo(["-p", "b", "put", victim, file]).0, 0)
+    let damaged = try cluster.loligo(["-p", "b", "bench", "2", "seq"])
+    XCTAssertTrue((damaged.1 + damaged.2).contains("\(victim) is not correct!"), damaged.1)
     let json = try cluster.loligo(["-p", "b", "bench", "1", "seq", "--format", "json"])
     let document = jsonObject(json.1)
     XCTAssertNotNil(document["average_iops"] as? Int, json.1)

@@ -202,10 +202,10 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         var r = try record(c, o) ?? ObjectRecord()
         r.mtime = now
         put(c, o, r)
-      case .write(let c, let o, let offset, let data):
+      case .write(let c, let o, let offset, let data, _):
         try requireCollection(c)
         try write(c, o, offset: offset, data: data, replace: false, now: now)
-      case .writeFull(let c, let o, let data):
+      case .writeFull(let c, let o, let data, _):
         try requireCollection(c)
         try write(c, o, offset: 0, data: data, replace: true, now: now)
       case .truncate(let c, let o, let size):

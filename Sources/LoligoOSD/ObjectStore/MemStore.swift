@@ -13,7 +13,11 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
   public let maxObjectSize: UInt64
 
   final class Object {
-    var data: ByteBuffer = ByteBuffer()
+    var data: ByteBuffer = ByteBuffer() {
+      didSet { crc = nil }
+    }
+    /// crc32c (seed -1) of `data` when it came with one; any change to `data` forgets it.
+    var crc: UInt32?
     var xattrs: [String: ByteBuffer] = [:]
     var omap: [String: ByteBuffer] = [:]
     var mtime: UInt64 = 0
@@ -63,12 +67,12 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
       case .touch(let c, _), .remove(let c, _), .removeXattr(let c, _, _),
         .setXattr(let c, _, _, _), .setOmap(let c, _, _), .removeOmapKeys(let c, _, _):
         if !exists(c) { throw .noSuchCollection(c) }
-      case .write(let c, _, let offset, let data):
+      case .write(let c, _, let offset, let data, _):
         if !exists(c) { throw .noSuchCollection(c) }
         if offset + UInt64(data.readableBytes) > maxObjectSize {
           throw .tooLarge("write past \(maxObjectSize) bytes")
         }
-      case .writeFull(let c, _, let data):
+      case .writeFull(let c, _, let data, _):
         if !exists(c) { throw .noSuchCollection(c) }
         if UInt64(data.readableBytes) > maxObjectSize {
           throw .tooLarge("object over \(maxObjectSize) bytes")
@@ -97,14 +101,17 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
         store[c] = nil
       case .touch(let c, let o):
         object(c, o).mtime = now
-      case .write(let c, let o, let offset, let data):
+      case .write(let c, let o, let offset, let data, let crc):
         let target = object(c, o)
         target.mtime = now
+        let whole = offset == 0 && data.readableBytes >= target.data.readableBytes
         MemStore.write(data, at: Int(offset), into: &target.data)
-      case .writeFull(let c, let o, let data):
+        if whole { target.crc = crc }
+      case .writeFull(let c, let o, let data, let crc):
         let target = object(c, o)
         target.mtime = now
         target.data = MemStore.owned(data)
+        target.crc = crc
       case .truncate(let c, let o, let size):
         let target = object(c, o)
         target.mtime = now
@@ -163,13 +170,21 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
   public func read(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?) throws(StoreError)
     -> ByteBuffer
   {
-    try locked { () throws(StoreError) -> ByteBuffer in
+    try readWithCRC(c, o, offset: offset, length: length).data
+  }
+
+  public func readWithCRC(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
+  {
+    try locked { () throws(StoreError) -> (data: ByteBuffer, crc: UInt32?) in
       guard let collection = store[c] else { throw .noSuchCollection(c) }
       guard let object = collection[o] else { throw .noSuchObject(o) }
       let size = UInt64(object.data.readableBytes)
-      guard offset < size else { return ByteBuffer() }
+      guard offset < size else { return (ByteBuffer(), nil) }
       let count = min(length ?? size, size - offset)
-      return object.data.getSlice(at: object.data.readerIndex + Int(offset), length: Int(count))!
+      let slice = object.data.getSlice(
+        at: object.data.readerIndex + Int(offset), length: Int(count))!
+      return (slice, offset == 0 && count == size ? object.crc : nil)
     }
   }
 

@@ -20,6 +20,10 @@ public protocol ObjectStore: AnyObject, Sendable {
   func read(_ collection: PGID, _ object: ObjectID, offset: UInt64, length: UInt64?)
     throws(StoreError)
     -> ByteBuffer
+  /// A read with the crc32c (seed -1) of the returned bytes when the store knows it without
+  /// computing it (memstore, for whole objects written whole); nil otherwise.
+  func readWithCRC(_ collection: PGID, _ object: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
   func stat(_ collection: PGID, _ object: ObjectID) throws(StoreError) -> ObjectStat
   func xattr(_ collection: PGID, _ object: ObjectID, _ name: String) throws(StoreError)
     -> ByteBuffer
@@ -36,6 +40,12 @@ public protocol ObjectStore: AnyObject, Sendable {
 }
 
 extension ObjectStore {
+  public func readWithCRC(_ collection: PGID, _ object: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
+  {
+    (try read(collection, object, offset: offset, length: length), nil)
+  }
+
   /// Submits and waits for the commit (tools, tests and mkfs; never on an event loop).
   public func apply(_ transaction: StoreTransaction) throws(StoreError) {
     let box = CommitWaiter()

@@ -9,10 +9,12 @@ public struct StoreTransaction: Sendable {
     case removeCollection(PGID)
     /// Creates the object if needed; leaves its data alone.
     case touch(PGID, ObjectID)
-    /// Writes `data` at `offset`, extending the object (zero-filled) as needed.
-    case write(PGID, ObjectID, offset: UInt64, data: ByteBuffer)
-    /// Replaces the whole content.
-    case writeFull(PGID, ObjectID, data: ByteBuffer)
+    /// Writes `data` at `offset`, extending the object (zero-filled) as needed. `crc` as for
+    /// `writeFull` (of use when the write covers the whole object).
+    case write(PGID, ObjectID, offset: UInt64, data: ByteBuffer, crc: UInt32? = nil)
+    /// Replaces the whole content. `crc`, when known, is crc32c (seed -1) of `data`; a store
+    /// may keep it to answer whole-object reads without computing it again.
+    case writeFull(PGID, ObjectID, data: ByteBuffer, crc: UInt32? = nil)
     case truncate(PGID, ObjectID, size: UInt64)
     case remove(PGID, ObjectID)
     case setXattr(PGID, ObjectID, name: String, value: ByteBuffer)
@@ -31,7 +33,8 @@ public struct StoreTransaction: Sendable {
 
   public mutating func append(_ operation: Operation) {
     switch operation {
-    case .write(_, _, _, let data), .writeFull(_, _, let data): dataBytes += data.readableBytes
+    case .write(_, _, _, let data, _), .writeFull(_, _, let data, _):
+      dataBytes += data.readableBytes
     case .setXattr(_, _, _, let value): dataBytes += value.readableBytes
     case .setOmap(_, _, let values): dataBytes += values.values.reduce(0) { $0 + $1.readableBytes }
     default: break

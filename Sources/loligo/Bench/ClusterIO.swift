@@ -38,6 +38,26 @@ struct PoolIO: ObjectIO {
     }
   }
 
+  func write(
+    _ object: String, offset: UInt64, data: ByteBuffer, crc: UInt32,
+    completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
+  ) {
+    ioctx.write(object, offset: offset, data: data, dataCRC: crc) {
+      completion($0.mapError { Self.convert($0, object) })
+    }
+  }
+
+  func readWithCRC(
+    _ object: String, offset: UInt64, length: UInt64,
+    completion:
+      @escaping @Sendable (Result<(data: ByteBuffer, crc: UInt32?), ObjectIOError>) ->
+      Void
+  ) {
+    ioctx.readWithCRC(object, offset: offset, length: length) {
+      completion($0.mapError { Self.convert($0, object) })
+    }
+  }
+
   func writeFull(
     _ object: String, data: ByteBuffer,
     completion: @escaping @Sendable (Result<Void, ObjectIOError>) -> Void
