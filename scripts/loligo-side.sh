@@ -64,7 +64,7 @@ PY
 
 if [ "${REF_ONLY:-}" != "mon" ] && [ -n "${REF_POOL_JSONL:-}" ]; then
   rm -rf "$work/c"
-  "$bin/loligo" cluster up --mons 1 --osds 3 --objectstore memstore --dir "$work/c" >&2
+  "$bin/loligo" cluster up --mons 1 --osds 3 --objectstore memstore --no-pool --dir "$work/c" >&2
   shapes=("4096 1" "4096 3" "4194304 1" "4194304 3")
   for ((r = 1; r <= rounds; r++)); do
     for ((i = 0; i < ${#shapes[@]}; i++)); do

@@ -66,6 +66,8 @@ public struct ObjectIOError: Error, Sendable, Equatable, CustomStringConvertible
   public static let notFoundCode: Int32 = -2
   /// `-EIO`.
   public static let ioErrorCode: Int32 = -5
+  /// ETIMEDOUT: no answer within the client's op timeout.
+  public static let timedOutCode: Int32 = -110
 
   public static func notFound(_ object: String) -> ObjectIOError {
     ObjectIOError(code: notFoundCode, message: "No such file or directory (\(object))")

@@ -105,7 +105,12 @@ public struct RadosBench {
     if let failure = outcome.failure {
       presenter.finish(summary: nil)
       presenter.problem("error during benchmark: \(failure)")
-      if mode == .write && options.cleanup {
+      if mode == .write && options.cleanup && outcome.failureTimedOut {
+        // Removing would wait out the same timeout: leave the objects for a later cleanup.
+        presenter.problem(
+          "not cleaning up: the cluster did not answer in time; remove the objects later with "
+            + "'cleanup --prefix \(naming.prefix(pid: pid))'")
+      } else if mode == .write && options.cleanup {
         // The objects were written under names only this run knows (no metadata is stored
         // for a failed run), so remove them now rather than leave them for a linear search.
         let objects = (outcome.started + writesPerObject - 1) / writesPerObject

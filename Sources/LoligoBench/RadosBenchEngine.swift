@@ -34,6 +34,8 @@ final class RadosBenchEngine: @unchecked Sendable {
     var mismatches: Int
     /// The first failure, e.g. `read benchmark_data_h_1_object3 got (2) No such file...`.
     var failure: String?
+    /// The failure was an operation that got no answer in time: the cluster is not serving.
+    var failureTimedOut = false
   }
 
   private struct Completion {
@@ -72,6 +74,7 @@ final class RadosBenchEngine: @unchecked Sendable {
   private var random: RadosBenchRandom
   private var mismatches = 0
   private var failure: String?
+  private var failureTimedOut = false
 
   init(
     io: any ObjectIO, plan: Plan, naming: RadosBenchNaming, environment: RadosBenchEnvironment,
@@ -133,7 +136,7 @@ final class RadosBenchEngine: @unchecked Sendable {
     defer { condition.unlock() }
     return Outcome(
       nanoseconds: end &- start, started: started, finished: finished, latency: latency,
-      table: table, mismatches: mismatches, failure: failure)
+      table: table, mismatches: mismatches, failure: failure, failureTimedOut: failureTimedOut)
   }
 
   private func snapshot() -> RadosBenchSnapshot {
@@ -255,6 +258,7 @@ final class RadosBenchEngine: @unchecked Sendable {
       if failure == nil {
         let verb = plan.mode == .write ? "write" : "read"
         failure = "\(verb) \(completion.object) got \(error)"
+        failureTimedOut = error.code == ObjectIOError.timedOutCode
       }
     } else {
       finished += 1
@@ -289,6 +293,7 @@ final class RadosBenchEngine: @unchecked Sendable {
       if failure == nil {
         let verb = plan.mode == .write ? "write" : "read"
         failure = "\(verb) \(completion.object) got \(error)"
+        failureTimedOut = error.code == ObjectIOError.timedOutCode
       }
       return
     }

@@ -195,6 +195,22 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     for entry in ready { handleClientOp(entry.message) }
   }
 
+  /// The PGs this OSD leads, as `pg ls` shows them. A PG is `active` when its primary (this
+  /// OSD) has it for the current map and enough of the acting set is up to accept writes
+  /// (`min_size`); `undersized` adds that fewer than `size` OSDs hold it.
+  func primaryPGStates() -> [[String: Any]] {
+    guard let map else { return [] }
+    return pgs.values.filter { $0.primary == id }.sorted { $0.id < $1.id }.map { pg in
+      let pool = map.pool(pg.id.pool)
+      var state = pg.acting.count >= Int(pool?.minSize ?? 1) ? "active" : "inactive"
+      if pg.acting.count < Int(pool?.size ?? 1) { state += "+undersized" }
+      return [
+        "pgid": "\(pg.id)", "pool": Int(pg.id.pool), "acting": pg.acting.map { Int($0) },
+        "state": state, "log_version": Int(pg.logVersion),
+      ]
+    }
+  }
+
   func pgFor(_ pgid: PGID) -> PG {
     if let pg = pgs[pgid] { return pg }
     let pg = PG(id: pgid)
@@ -305,6 +321,14 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
           "primary_pgs": self.pgs.values.filter { $0.primary == self.id }.count,
           "objectstore": self.store.kind,
         ])
+      }.wait().value
+    }
+    socket.register(
+      "pg ls", help: "placement groups this OSD is primary for: acting set and state"
+    ) { [weak self] _ in
+      guard let self else { return [:] }
+      return try self.loop.submit { () -> OSDStatusBox in
+        OSDStatusBox(["osdmap_epoch": Int(self.map?.epoch ?? 0), "pgs": self.primaryPGStates()])
       }.wait().value
     }
     socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {

@@ -80,4 +80,37 @@ final class BenchClusterTests: XCTestCase {
     XCTAssertFalse((seq.1 + seq.2).contains("not correct"))
     XCTAssertTrue(seq.1.contains("Total reads made:"))
   }
+
+  /// No OSD up for the pool: a clear message within the bench's bounded wait, not a minute
+  /// of ops waiting out their timeout.
+  func testBenchOnAPoolWithNoOSDUpFailsClearly() throws {
+    let cluster = try TestCluster(mons: 1, osds: 0)
+    defer { cluster.tearDown() }
+    XCTAssertEqual(try cluster.loligo(["pool", "create", "p", "8", "--size", "1"]).0, 0)
+    let started = Date()
+    let bench = try cluster.loligo(["-p", "p", "bench", "5", "write", "-b", "4K"], timeout: 60)
+    XCTAssertNotEqual(bench.0, 0)
+    XCTAssertTrue(bench.2.contains("8 of 8 placement groups have no OSD up"), bench.2)
+    XCTAssertLessThan(Date().timeIntervalSince(started), 45, "the wait is bounded")
+  }
+
+  /// An OSD that stops answering mid-run: the bench fails with the timeout and does not then
+  /// wait it out again for every object it would remove.
+  func testUnansweredOpsFailTheBenchWithoutACleanupWait() throws {
+    let cluster = try TestCluster(
+      mons: 1, osds: 1, extra: ["--set", "client_op_timeout=2"])
+    defer { cluster.tearDown() }
+    XCTAssertEqual(try cluster.loligo(["pool", "create", "p", "8", "--size", "1"]).0, 0)
+    let osd = try XCTUnwrap(cluster.pid("osd.0"))
+    let bench = try ToolProcess(
+      "loligo", ["-p", "p", "bench", "30", "write", "-b", "4K", "-t", "4", "--conf", cluster.conf])
+    usleep(1_500_000)
+    kill(osd, SIGSTOP)
+    defer { kill(osd, SIGCONT) }
+    let status = bench.wait(timeout: 20)
+    XCTAssertNotNil(status, "the bench ends within the op timeout, not after 30 s")
+    XCTAssertNotEqual(status, 0)
+    XCTAssertTrue(bench.stderr.contains("timed out"), bench.stderr)
+    XCTAssertTrue(bench.stderr.contains("not cleaning up"), bench.stderr)
+  }
 }

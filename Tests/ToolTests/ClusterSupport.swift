@@ -5,7 +5,8 @@ import LoligoMessages
 import XCTest
 
 /// A local cluster for a test: `loligo cluster up` in a temporary directory, `down` at the end
-/// (and every daemon pid it recorded killed, whatever happened).
+/// (and every daemon pid it recorded killed, whatever happened). Tests make their own pools, so
+/// no default pool (ClusterUpTests covers it).
 final class TestCluster {
   let directory: URL
   var conf: String { directory.appendingPathComponent("loligo.toml").path }
@@ -16,7 +17,8 @@ final class TestCluster {
       "lt-\(UUID().uuidString.prefix(8))")
     let up = try ToolProcess(
       "loligo",
-      ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", directory.path] + extra)
+      ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", directory.path]
+        + (osds > 0 && !extra.contains("--no-pool") ? ["--no-pool"] : []) + extra)
     guard up.wait(timeout: 120) == 0 else {
       let output = up.stdout + up.stderr
       tearDown()

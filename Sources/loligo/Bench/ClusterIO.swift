@@ -13,10 +13,37 @@ enum ClusterIO {
     let objecter = try Objecter(config: config)
     do {
       let ioctx = try IoCtx(objecter: objecter, pool: pool)
+      try waitForPrimaries(objecter, pool: ioctx.pool, name: pool)
       return (PoolIO(ioctx: ioctx), { objecter.shutdown() })
     } catch {
       objecter.shutdown()
       throw ClusterError("\(error)")
+    }
+  }
+}
+
+extension ClusterIO {
+  /// How long a bench waits for every PG of its pool to have an OSD serving it before it gives
+  /// up with a clear message (instead of each op waiting out client_op_timeout).
+  static let primaryWait: Double = 10
+
+  /// Returns once every PG of the pool has an acting primary in the client's map; throws a
+  /// message that says what is missing when that does not happen within `primaryWait`.
+  static func waitForPrimaries(_ objecter: Objecter, pool: Int64, name: String) throws {
+    let deadline = Date().addingTimeInterval(primaryWait)
+    var map = try objecter.waitForMap()
+    while true {
+      let mappings = (try? map.mapAllPGs(pool: pool)) ?? []
+      let unserved = mappings.filter { $0.actingPrimary < 0 }.count
+      if unserved == 0 { return }
+      guard Date() < deadline else {
+        let up = (0..<map.maxOSD).filter { map.isUp($0) }.count
+        throw ClusterError(
+          "pool '\(name)': \(unserved) of \(mappings.count) placement groups have no OSD up to "
+            + "serve them (\(up) of \(map.maxOSD) OSDs up, osdmap epoch \(map.epoch)); start "
+            + "the OSDs ('loligo cluster up', 'loligo-osd --id N') or see 'loligo osd tree'")
+      }
+      map = (try? objecter.waitForMap(atLeast: map.epoch + 1, timeout: .milliseconds(500))) ?? map
     }
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoligoClient
 import LoligoCore
+import LoligoDaemon
 import LoligoMessages
 
 /// `loligo cluster up|down|status`: a whole cluster on this machine, like Ceph's vstart.sh.
@@ -24,11 +25,14 @@ struct ClusterCommand: ParsableCommand {
       discussion: """
         Writes DIR/loligo.toml, creates each daemon's store (--mkfs), starts each daemon in the \
         background (pid file, log and admin socket in DIR) and waits for the monitors' quorum \
-        and for every OSD to be up. Prints how to point the tools at the cluster.
+        and for every OSD to be up. With OSDs it then creates the default pool (--pool, unless \
+        --no-pool) and waits until each of its placement groups is active on its primary. \
+        Prints how to point the tools at the cluster.
 
         Example:
           loligo cluster up --mons 3 --osds 3 --dir /tmp/c1
           export LOLIGO_CONF=/tmp/c1/loligo.toml
+          loligo -p bench bench 10 write
         """)
 
     @Option(help: "Monitors to start (1...9).") var mons = 1
@@ -36,6 +40,13 @@ struct ClusterCommand: ParsableCommand {
     @Option(help: "OSD object store: memstore or durable.") var objectstore = "memstore"
     @Option(help: "Cluster directory.") var dir = ClusterCommand.defaultDirectory
     @Option(help: "Seconds to wait for the cluster to serve.") var timeout: Double = 60
+    @Option(help: "Default pool created once the OSDs are up.") var pool = "bench"
+    @Option(help: "Placement groups of the default pool.") var pgNum = 32
+    @Option(help: "Replicas of the default pool (default: 3, or fewer with fewer OSDs).")
+    var size: Int?
+    @Option(help: "min_size of the default pool (default: the monitor's, from size).")
+    var minSize: Int?
+    @Flag(help: "Create no default pool.") var noPool = false
     @Option(name: .customLong("set"), help: "Extra [global] option NAME=VALUE (repeatable).")
     var settings: [String] = []
 
@@ -45,6 +56,12 @@ struct ClusterCommand: ParsableCommand {
       guard ["memstore", "durable"].contains(objectstore) else {
         throw ValidationError("--objectstore must be memstore or durable")
       }
+      guard (1...65536).contains(pgNum) else { throw ValidationError("--pg-num must be 1...65536") }
+      if let size, !(1...10).contains(size) { throw ValidationError("--size must be 1...10") }
+      if let minSize, !(1...(size ?? 10)).contains(minSize) {
+        throw ValidationError("--min-size must be 1...size")
+      }
+      guard !pool.isEmpty else { throw ValidationError("--pool needs a name") }
     }
 
     func run() throws {
@@ -114,6 +131,9 @@ struct ClusterCommand: ParsableCommand {
           else { return nil }
           return up == osds ? "\(up) OSDs up (osdmap epoch \(osdmap["epoch"] ?? "?"))" : nil
         }
+        if !noPool {
+          try createDefaultPool(client, layout, deadline: started.addingTimeInterval(timeout))
+        }
       }
       say(
         String(
@@ -121,6 +141,52 @@ struct ClusterCommand: ParsableCommand {
           Date().timeIntervalSince(started), mons, osds, objectstore))
       say("use it with:  export LOLIGO_CONF=\(layout.confPath)")
       say("stop it with: loligo cluster down --dir \(dir)")
+    }
+
+    /// Creates the default pool and waits until every one of its PGs is active on its primary,
+    /// as the OSDs' admin sockets report it.
+    private func createDefaultPool(_ client: MonClient, _ layout: ClusterLayout, deadline: Date)
+      throws
+    {
+      var fields: [String: Any] = [
+        "prefix": "osd pool create", "pool": pool, "pg_num": pgNum, "size": size ?? min(3, osds),
+      ]
+      if let minSize { fields["min_size"] = minSize }
+      let reply = try client.commandSync(fields, timeout: .seconds(30))
+      guard reply.result == 0 else {
+        throw ClusterError("creating pool '\(pool)' failed: \(reply.status)")
+      }
+      let pools =
+        try ClusterClient.json(client, ["prefix": "osd dump"])["pools"] as? [[String: Any]]
+      guard let id = pools?.first(where: { $0["pool_name"] as? String == pool })?["pool"] as? Int
+      else { throw ClusterError("pool '\(pool)' is not in the OSD map after its creation") }
+      var lastCount = -1
+      try waitFor("\(pgNum) PGs of pool '\(pool)' active", deadline: deadline) {
+        var active = 0
+        for daemon in layout.daemons() where daemon.name.hasPrefix("osd.") {
+          active += Self.activePrimaryPGs(of: id, layout: layout, daemon: daemon.name)
+        }
+        if active != lastCount && active < pgNum && lastCount >= 0 {
+          say("  \(active)/\(pgNum) PGs active")
+        }
+        lastCount = active
+        return active >= pgNum ? "pool '\(pool)' (id \(id)): \(pgNum) PGs active" : nil
+      }
+    }
+
+    /// How many PGs of `pool` the OSD leads and reports active.
+    static func activePrimaryPGs(of pool: Int, layout: ClusterLayout, daemon: String) -> Int {
+      var config = Config()
+      try? config.load(file: layout.confPath, entity: daemon)
+      guard
+        let reply = try? adminSocketRequest(
+          path: config.path(.adminSocket, entity: daemon), command: "pg ls", timeout: 2),
+        let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any],
+        let pgs = object["pgs"] as? [[String: Any]]
+      else { return 0 }
+      return pgs.filter {
+        $0["pool"] as? Int == pool && ($0["state"] as? String)?.hasPrefix("active") == true
+      }.count
     }
 
     private func mkfs(

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Runs a pool profile end to end: `cluster up` in a fresh directory, `pool create`, the bench
+/// Runs a pool profile end to end: `cluster up` in a fresh directory (with the profile's pool,
+/// its PGs active), the bench
 /// steps with their results under `Results/`, `cluster down` (always), and a short summary.
 struct PoolProfileRunner {
   let profile: Profile
@@ -18,18 +19,15 @@ struct PoolProfileRunner {
       tool,
       [
         "cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore",
-        p.objectStore,
-        "--dir", directory,
-      ] + configArguments)
+        p.objectStore, "--dir", directory, "--pool", p.poolName, "--pg-num", String(p.pgNum),
+        "--size", String(p.size),
+      ] + (p.minSize > 0 ? ["--min-size", String(p.minSize)] : []) + configArguments)
     defer {
       _ = try? DaemonProcess.run(tool, ["cluster", "down", "--dir", directory])
       try? FileManager.default.removeItem(atPath: directory)
       say("cluster stopped")
     }
     let conf = ["--conf", "\(directory)/loligo.toml"]
-    var create = ["pool", "create", p.poolName, String(p.pgNum), "--size", String(p.size)]
-    if p.minSize > 0 { create += ["--min-size", String(p.minSize)] }
-    try step(tool, create + conf)
     say(String(format: "cluster ready in %.1f s", Date().timeIntervalSince(started)))
     var summaries: [String] = []
     for mode in p.modes {
