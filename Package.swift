@@ -47,6 +47,18 @@ let package = Package(
       linkerSettings: [.linkedLibrary("isal")]
     ),
 
+    // C shim: libibverbs and librdmacm (libibverbs-dev, librdmacm-dev).
+    .target(
+      name: "CLoligoVerbs",
+      linkerSettings: [.linkedLibrary("ibverbs"), .linkedLibrary("rdmacm")]
+    ),
+    // The verbs interface: hardware devices and soft-verbs.
+    .target(
+      name: "LoligoVerbs",
+      dependencies: ["CLoligoVerbs", .product(name: "Atomics", package: "swift-atomics")],
+      swiftSettings: hotPath
+    ),
+
     // C shim: RocksDB's C API (librocksdb-dev).
     .systemLibrary(name: "CRocksDB"),
     // Durable key-value store over RocksDB (monitor store, OSD metadata).
@@ -178,8 +190,11 @@ let package = Package(
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",
-      dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages"] + nio
+      dependencies: [
+        "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoVerbs",
+      ] + nio
     ),
+    .testTarget(name: "LoligoVerbsTests", dependencies: ["LoligoVerbs"]),
     .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
     .testTarget(
       name: "ToolTests",
