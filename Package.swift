@@ -84,7 +84,7 @@ let package = Package(
     .target(
       name: "LoligoMessenger",
       dependencies: [
-        "CLoligoSys", "LoligoCore", "LoligoWire",
+        "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoVerbs",
         .product(name: "Atomics", package: "swift-atomics"),
       ] + nio,
       swiftSettings: hotPath
