@@ -85,7 +85,7 @@ extension ConfigOption {
     "Registered receive chunks per process and device; each connection reserves ms_async_rdma_connection_credits + 1 of them, which bounds the number of connections."
   )
   public static let msAsyncRdmaConnectionCredits = ConfigOption(
-    "ms_async_rdma_connection_credits", .int(4...65536), default: .int(32),
+    "ms_async_rdma_connection_credits", .int(4...65536), default: .int(16),
     "Receive buffers a connection grants its peer: the peer never has more SENDs outstanding, so the receive queue is never overrun. Credits return as messages are delivered."
   )
   public static let msAsyncRdmaPollingUs = ConfigOption(

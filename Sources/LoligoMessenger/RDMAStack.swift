@@ -425,7 +425,8 @@ final class RDMAStack: @unchecked Sendable {
     retired.regions.removeAll()
     retired.keep.removeAll()
     releaseCredits()
-    retired.channel.close(promise: nil)
+    // Its event loop may be gone by now (a messenger shut down meanwhile closed it anyway).
+    if retired.channel.isActive { retired.channel.close(promise: nil) }
   }
 
   /// A completion whose stream is gone (a late one after its drain): give its chunk back.
