@@ -276,6 +276,10 @@ final class RDMAStack: @unchecked Sendable {
 
   func returnSendChunk(_ chunk: Int) {
     sendPool.give(chunk)
+    wakeChunkWaiters()
+  }
+
+  private func wakeChunkWaiters() {
     let waiters: [RDMAStream] = lock.withLock {
       guard !chunkWaiters.isEmpty else { return [] }
       defer { chunkWaiters.removeAll() }
@@ -329,10 +333,19 @@ final class RDMAStack: @unchecked Sendable {
 
   private func route(_ completions: UnsafeMutableBufferPointer<WorkCompletion>, count: Int) {
     var orphans: [WorkCompletion] = []
+    var returned = false
     lock.withLock {
       for i in 0..<count {
         let completion = completions[i]
         if let stream = streams[completion.queuePairNumber] {
+          if completion.status == .success && completion.opcode == .send {
+            // A send went through: its chunk and its slot in the send queue are free again.
+            // Nothing for the stream's loop to do unless it waits for them.
+            stream.sendsPosted.wrappingDecrement(ordering: .relaxed)
+            if let chunk = RDMAWorkID.sendChunk(completion.id) { sendPool.give(chunk) }
+            returned = true
+            continue
+          }
           // Under the lock, so `retire` can take over everything not yet handed to the stream.
           stream.deliver(completion)
         } else if let retired = retiring[completion.queuePairNumber] {
@@ -343,6 +356,7 @@ final class RDMAStack: @unchecked Sendable {
       }
     }
     for completion in orphans { orphan(completion) }
+    if returned { wakeChunkWaiters() }
   }
 
   // MARK: draining

@@ -1,3 +1,4 @@
+import Atomics
 import LoligoCore
 import LoligoVerbs
 import NIOConcurrencyHelpers
@@ -101,7 +102,10 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   private var credits = 0
   /// Messages delivered since we last returned credits for them.
   private var owed = 0
-  private var sendsInFlight = 0
+  /// Send work requests posted and not completed. Successful send completions are counted
+  /// off by the polling thread directly (no hop to this loop), hence atomic.
+  let sendsPosted = ManagedAtomic<Int>(0)
+  private var sendsInFlight: Int { sendsPosted.load(ordering: .relaxed) }
   private var receivesPosted = 0
   private var waitingForChunks = false
   private var peerBufferSize = 0
@@ -262,7 +266,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   }
 
   private func sendCompleted(_ completion: WorkCompletion) {
-    sendsInFlight -= 1
+    sendsPosted.wrappingDecrement(ordering: .relaxed)
     if let chunk = RDMAWorkID.sendChunk(completion.id) { stack.returnSendChunk(chunk) }
     if completion.status != .success {
       fault("send failed: \(completion.status)")
@@ -270,7 +274,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   }
 
   private func readCompleted(_ completion: WorkCompletion) {
-    sendsInFlight -= 1
+    sendsPosted.wrappingDecrement(ordering: .relaxed)
     let id = UInt32(truncatingIfNeeded: completion.id)
     guard let read = incoming[id] else { return }
     read.region?.deregister()
@@ -418,7 +422,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
       fault("cannot pull a \(count)-byte payload: \(error)")
       return
     }
-    sendsInFlight += 1
+    sendsPosted.wrappingIncrement(ordering: .relaxed)
     incoming[id] = read
     inbound.append(.read(read))
   }
@@ -482,7 +486,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
       return false
     }
     credits -= 1
-    sendsInFlight += 1
+    sendsPosted.wrappingIncrement(ordering: .relaxed)
     return true
   }
 
@@ -495,8 +499,14 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
         return
       }
     }
-    if owed >= creditThreshold && credits >= 1 && sendsInFlight < sendQueueDepth - 1 {
-      _ = postBare(.credit, value: takeOwed(), id: RDMAWorkID.bareKind | 0xC0)
+    if owed >= creditThreshold && credits >= 1 {
+      if sendsInFlight < sendQueueDepth - 1 {
+        _ = postBare(.credit, value: takeOwed(), id: RDMAWorkID.bareKind | 0xC0)
+      } else {
+        waitForSendCompletions()
+      }
+    } else if !readDonesToSend.isEmpty && credits >= 2 {
+      waitForSendCompletions()
     }
   }
 
@@ -510,7 +520,11 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   private func pump() {
     guard phase == .established, let qp else { return }
     while let front = outQueue.first {
-      guard credits >= 2, sendsInFlight < sendQueueDepth - 1 else { return }
+      guard credits >= 2 else { return }
+      guard sendsInFlight < sendQueueDepth - 1 else {
+        waitForSendCompletions()
+        return
+      }
       if isZeroCopy(front) {
         guard outstandingReads.count < peerReadLimit else { return }
         guard let chunk = takeChunk() else { return }
@@ -551,7 +565,18 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
         return
       }
       credits -= 1
-      sendsInFlight += 1
+      sendsPosted.wrappingIncrement(ordering: .relaxed)
+    }
+  }
+
+  /// The send queue is full: be woken (as for chunks) when sends complete.
+  private func waitForSendCompletions() {
+    guard !waitingForChunks else { return }
+    waitingForChunks = true
+    stack.waitForChunks(self)
+    if sendsInFlight < sendQueueDepth - 1 {
+      // Completed in between: no wake-up will come for it.
+      eventLoop.execute { self.chunksAvailable() }
     }
   }
 
@@ -600,7 +625,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
     outstandingReads[id] = (buffer, region)
     stack.zeroCopyPayloads.wrappingIncrement(ordering: .relaxed)
     credits -= 1
-    sendsInFlight += 1
+    sendsPosted.wrappingIncrement(ordering: .relaxed)
     return true
   }
 

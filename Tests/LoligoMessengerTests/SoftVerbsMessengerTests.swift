@@ -99,12 +99,13 @@ final class SoftVerbsMessengerTests: XCTestCase {
     waitUntil(10, "healthy client still served") { clientSide.count == 101 }
   }
 
-  /// Four credits and 4 KiB chunks: hundreds of messages each way must wait for credits, and
-  /// no SEND ever finds the receive queue empty.
+  /// Four credits, a receive queue per connection holding exactly those (and one for credit
+  /// returns), 4 KiB chunks: hundreds of messages each way must wait for credits, and no SEND
+  /// ever finds the receive queue empty.
   func testCreditExhaustionNeverOverrunsTheReceiver() throws {
     let config = makeConfig([
       "ms_async_rdma_connection_credits": "4", "ms_async_rdma_buffer_size": "4K",
-      "ms_rdma_zero_copy_threshold": "0",
+      "ms_rdma_zero_copy_threshold": "0", "ms_async_rdma_support_srq": "false",
     ])
     let device = try SoftVerbs.shared()
     let before = device.receiverNotReadyEvents
@@ -125,9 +126,13 @@ final class SoftVerbsMessengerTests: XCTestCase {
   }
 
   /// A receiver that takes its time: the sender is held back by credits, nothing is lost or
-  /// reordered, and the receive queue is never overrun.
+  /// reordered, and the shared receive queue (exactly the two connections' credits, both ends
+  /// being in this process) is never overrun.
   func testSlowReceiverHoldsTheSenderBack() throws {
-    let config = makeConfig(["ms_async_rdma_connection_credits": "4"])
+    let config = makeConfig([
+      "ms_async_rdma_connection_credits": "4", "ms_async_rdma_receive_buffers": "10",
+      "ms_rdma_zero_copy_threshold": "0",
+    ])
     let device = try SoftVerbs.shared()
     let before = device.receiverNotReadyEvents
     let serverSide = RecordingDispatcher(checkOrder: true)
@@ -142,7 +147,7 @@ final class SoftVerbsMessengerTests: XCTestCase {
     for i in 1...400 { connection.send(counterMessage(UInt64(i), data: 3000)) }
     waitUntil(60, "400 messages") { serverSide.count == 400 }
     XCTAssertEqual(serverSide.violations, [])
-    XCTAssertEqual(device.receiverNotReadyEvents, before)
+    XCTAssertEqual(device.receiverNotReadyEvents, before, "a SEND found no receive posted")
   }
 
   /// Payloads below, at and above the zero-copy threshold (up to 4 MiB) arrive intact in both
