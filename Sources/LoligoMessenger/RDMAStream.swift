@@ -171,11 +171,15 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
 
   func setDelegate(_ delegate: (any TransportStreamDelegate)?) {
     self.delegate = delegate
-    guard delegate != nil else { return }
-    deliverInbound()
-    if let error = heldClose, !closeNotified {
-      heldClose = nil
-      notifyClosed(error)
+    guard delegate != nil, !inbound.isEmpty || heldClose != nil else { return }
+    // Not from inside setDelegate: the session attaches before it writes its banner, and
+    // bytes that arrived while connecting must not be handled (and answered) before that.
+    eventLoop.execute {
+      self.deliverInbound()
+      if let error = self.heldClose, !self.closeNotified, self.delegate != nil {
+        self.heldClose = nil
+        self.notifyClosed(error)
+      }
     }
   }
 
@@ -300,7 +304,9 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
       }
       return
     }
-    guard phase == .established else { return }
+    // The peer may send as soon as it has READY on the side channel, which can be before our
+    // side channel has read it: keep what comes while connecting (delivered once established).
+    guard phase == .established || phase == .connecting else { return }
     guard let immediate = completion.immediate, let kind = Kind(rawValue: immediate >> 24) else {
       fault("protocol error: a SEND without a known kind", protocolError: true)
       return
@@ -365,7 +371,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   private func repost(_ chunk: Int) {
     if stack.srq != nil {
       stack.recycleReceive(chunk)
-    } else if phase == .established, let qp {
+    } else if phase == .established || phase == .connecting, let qp {
       do {
         try qp.postReceive(
           id: UInt64(chunk),
