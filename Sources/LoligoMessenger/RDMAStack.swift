@@ -242,6 +242,15 @@ final class RDMAStack: @unchecked Sendable {
     }
   }
 
+  /// Connections holding receive credits (live or still draining), free send chunks, and free
+  /// receive chunks (without SRQ; with it every chunk stays posted).
+  var usage: (connections: Int, freeSendChunks: Int, freeReceiveChunks: Int) {
+    let connections = lock.withLock {
+      (configuration.receiveBuffers - unreservedReceives) / (credits + 1)
+    }
+    return (connections, sendPool.available, receivePool.available)
+  }
+
   /// Testing: moves every queue pair of the stack to the error state; returns how many.
   func injectQueuePairErrors() -> Int {
     let all = lock.withLock { Array(queuePairs.values) }
@@ -297,8 +306,18 @@ final class RDMAStack: @unchecked Sendable {
     let completions = UnsafeMutableBufferPointer<WorkCompletion>.allocate(capacity: 32)
     completions.initialize(repeating: .empty)
     var lastWork = monotonicNanoseconds()
+    var lastDrainCheck: UInt64 = 0
     var armed = false
     while true {
+      // Drains advance even while completions keep coming (at most every 100 us).
+      let draining = retiringCount.load(ordering: .relaxed) > 0
+      if draining {
+        let now = monotonicNanoseconds()
+        if now - lastDrainCheck > 100_000 {
+          lastDrainCheck = now
+          processRetiring()
+        }
+      }
       var found = 0
       let sent = sendCQ.poll(into: completions)
       if sent > 0 { route(completions, count: sent) }
@@ -311,8 +330,6 @@ final class RDMAStack: @unchecked Sendable {
         armed = false
         continue
       }
-      let draining = anyRetiring
-      if draining { processRetiring() }
       if monotonicNanoseconds() - lastWork < budgetNs {
         sched_yield()
         continue
@@ -338,7 +355,9 @@ final class RDMAStack: @unchecked Sendable {
       for i in 0..<count {
         let completion = completions[i]
         if let stream = streams[completion.queuePairNumber] {
-          if completion.status == .success && completion.opcode == .send {
+          if completion.status == .success && completion.opcode == .send
+            && completion.id != RDMAStack.finID
+          {
             // A send went through: its chunk and its slot in the send queue are free again.
             // Nothing for the stream's loop to do unless it waits for them.
             stream.sendsPosted.wrappingDecrement(ordering: .relaxed)
@@ -371,11 +390,18 @@ final class RDMAStack: @unchecked Sendable {
       queuePairs[retired.qp.number] = nil
       retired.backlog = stream.takeInbox()
       retiring[retired.qp.number] = retired
+      retiringCount.wrappingIncrement(ordering: .relaxed)
       chunkWaiters.removeAll { $0 === stream }
     }
   }
 
-  private var anyRetiring: Bool { lock.withLock { !retiring.isEmpty } }
+  /// Completions a stream had already taken when it was retired.
+  func handOver(_ completions: ArraySlice<WorkCompletion>, to retired: RetiringQueuePair) {
+    lock.withLock { retired.backlog.append(contentsOf: completions) }
+  }
+
+  /// How many queue pairs are draining (read without the lock by the polling loop).
+  private let retiringCount = ManagedAtomic<Int>(0)
 
   private func processRetiring() {
     let now = monotonicNanoseconds()
@@ -434,6 +460,7 @@ final class RDMAStack: @unchecked Sendable {
 
   private func finish(_ retired: RetiringQueuePair) {
     lock.withLock { retiring[retired.qp.number] = nil }
+    retiringCount.wrappingDecrement(ordering: .relaxed)
     retired.qp.destroy()
     for region in retired.regions { region.deregister() }
     retired.regions.removeAll()

@@ -115,6 +115,8 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   private var nextReadID: UInt32 = 0
   private var outstandingReads: [UInt32: (ByteBuffer, any MemoryRegion)] = [:]
   private var readDonesToSend: [UInt32] = []
+  /// Set once the queue pair went to the stack's drain.
+  private var retired: RetiringQueuePair?
   private var peerFinished = false
   /// A FIN arrived (maybe not yet delivered): failures after it are the peer's teardown.
   private var finReceived = false
@@ -248,7 +250,14 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
       swap(&batch, &inbox)
       inboxScheduled = false
     }
-    for completion in batch { handle(completion) }
+    for index in batch.indices {
+      if let retired {
+        // Closed while handling this batch: the rest belongs to the drain.
+        stack.handOver(batch[index...], to: retired)
+        break
+      }
+      handle(batch[index])
+    }
     batch.removeAll(keepingCapacity: true)
     spareInbox = batch
     deliverInbound()
@@ -713,12 +722,12 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
     }
     self.qp = nil
     credited = false
-    stack.retire(
-      RetiringQueuePair(
-        qp: qp, finPending: finPending,
-        receivesOutstanding: stack.srq == nil ? receivesPosted : 0, regions: regions, keep: keep,
-        channel: channel),
-      from: self)
+    let record = RetiringQueuePair(
+      qp: qp, finPending: finPending,
+      receivesOutstanding: stack.srq == nil ? receivesPosted : 0, regions: regions, keep: keep,
+      channel: channel)
+    retired = record
+    stack.retire(record, from: self)
   }
 
   /// Completions the polling thread had queued for this stream and not yet handed over.

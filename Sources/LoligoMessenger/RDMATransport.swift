@@ -24,6 +24,13 @@ public struct RDMATransport: Transport {
   /// Payloads this process sent by RDMA READ (at or above `ms_rdma_zero_copy_threshold`).
   public var zeroCopyPayloads: Int { stack.zeroCopyPayloads.load(ordering: .relaxed) }
 
+  /// What the process's device stack for these options holds now: connections with reserved
+  /// receive credits (live or draining), and free send and receive chunks (receive chunks are
+  /// all posted to the shared receive queue when there is one). For status and leak checks.
+  public var usage: (connections: Int, freeSendChunks: Int, freeReceiveChunks: Int) {
+    stack.usage
+  }
+
   /// Testing: forces every queue pair of this transport's device stack into the error state,
   /// as a link or adapter failure would. Returns how many there were.
   @discardableResult

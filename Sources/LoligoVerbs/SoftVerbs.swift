@@ -257,6 +257,10 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
       $0.qp == nil && $0.helloDone && $0.localQPN == qp.number && $0.peerGID == remote.gid
         && $0.peerQPN == remote.queuePairNumber
     }) {
+      guard qp.stateValue != .error else {
+        closeLink(parked)
+        return
+      }
       parked.qp = qp
       qp.link = parked
       qp.transmitPending()
@@ -523,8 +527,11 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
     }
     guard let qp = link.qp else { return false }
     if qp.stateValue == .error {
-      // A failed queue pair answers nothing; drop what arrives.
+      // A failed queue pair answers nothing: drop what arrives and let the wire go, so the
+      // requester fails (retry exceeded, as on hardware) instead of waiting forever.
       link.startPayload(into: nil, count: Int(header.length))
+      link.closeWhenFlushed = true
+      flush(link)
       return true
     }
     switch opcode {
@@ -648,6 +655,10 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
     link.localQPN = header.immediate
     guard let qp = queuePairs[header.immediate] else {
       closeLink(link)  // no such queue pair: the peer's requests will fail
+      return
+    }
+    if qp.stateValue == .error || qp.destroyed {
+      closeLink(link)  // it failed before its wire came: the peer's requests fail
       return
     }
     if let remote = qp.remote, qp.link == nil, remote.gid == link.peerGID,

@@ -221,6 +221,48 @@ final class SoftVerbsMessengerTests: XCTestCase {
     XCTAssertEqual(clientSide.resetReasons, [])
   }
 
+  /// Without a shared receive queue (a receive queue per connection): sessions that fail and
+  /// reconnect over and over deliver everything, and once they are gone every queue pair was
+  /// drained and destroyed and every chunk and credit came back.
+  func testPerConnectionReceiveQueuesDrainWithoutLeaks() throws {
+    let config = makeConfig([
+      "ms_async_rdma_support_srq": "false", "ms_inject_socket_failures": "40",
+      "ms_initial_backoff": "0.01", "ms_async_rdma_receive_buffers": "200",
+    ])
+    let transport = try RDMATransport(config: config)
+    let idle = transport.usage
+    let serverSide = RecordingDispatcher(echo: true, checkOrder: true)
+    let server = try Messenger(
+      name: EntityName(.osd, 0), config: config, policy: .statefulServer, transport: transport)
+    server.setDispatcher(serverSide)
+    let addr = try server.bind(try EntityAddr(parsing: "127.0.0.1:0"))
+    let clientSide = RecordingDispatcher(checkOrder: true)
+    let client = try Messenger(
+      name: EntityName(.client, 0), config: config, policy: .losslessClient, transport: transport)
+    client.setDispatcher(clientSide)
+    let connection = client.connect(to: addr)
+    // A window of messages in flight, every third one above the zero-copy threshold.
+    let total: UInt64 = 5000
+    let sentBox = SentCounter()
+    let sendNext: @Sendable () -> Void = {
+      if let next = sentBox.next(limit: total) {
+        connection.send(counterMessage(next, data: next % 3 == 0 ? 70_000 : 300))
+      }
+    }
+    clientSide.onMessage = { _ in sendNext() }
+    for _ in 0..<50 { sendNext() }
+    waitUntil(60, "\(total) echoes (got \(clientSide.count))") { clientSide.count == Int(total) }
+    XCTAssertEqual(serverSide.count, Int(total))
+    XCTAssertEqual(serverSide.violations, [])
+    XCTAssertEqual(clientSide.violations, [])
+    XCTAssertGreaterThan(clientSide.readies, 1, "failures were injected")
+    client.shutdown()
+    server.shutdown()
+    waitUntil(15, "every queue pair drained (usage \(transport.usage))") {
+      transport.usage == idle
+    }
+  }
+
   /// Asking for hardware here (no RDMA in this kernel) fails at once with one clear line.
   func testHardwareDeviceUnavailableIsAClearError() throws {
     TransportUnderTest.current = .tcp
