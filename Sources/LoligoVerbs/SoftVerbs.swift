@@ -139,6 +139,10 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
 
   // MARK: VerbsDevice
 
+  /// Soft-verbs reports every failure through completions: no asynchronous events.
+  public var asyncEventDescriptor: Int32? { nil }
+  public func takeAsyncEvents() -> [AsyncEvent] { [] }
+
   public func registerMemory(
     _ base: UnsafeMutableRawPointer, length: Int, access: MemoryAccess
   ) throws(VerbsError) -> any MemoryRegion {
