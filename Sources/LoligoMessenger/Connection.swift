@@ -1,4 +1,5 @@
 import LoligoCore
+import LoligoTrace
 import LoligoWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -127,6 +128,7 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   @discardableResult
   public func send(_ message: Message) -> Bool {
     let bytes = message.payloadBytes
+    MsgrTrace.send(conn: id, type: message.type, tid: message.tid, length: bytes)
     let (loop, schedule): ((any EventLoop)?, Bool) = lock.withLock {
       if closedFlag || queuedBytes + bytes > messenger.maxQueuedBytes { return (nil, false) }
       queuedBytes += bytes

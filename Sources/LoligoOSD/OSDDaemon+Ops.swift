@@ -3,6 +3,7 @@ import LoligoCore
 import LoligoMessages
 import LoligoMessenger
 import LoligoPlacement
+import LoligoTrace
 import NIOCore
 
 /// Client requests and their replication. On the loop.
@@ -14,12 +15,15 @@ extension OSDDaemon {
     _ message: Message, result: Int32, operations: [OSDOpReply.OperationResult], data: ByteBuffer
   ) {
     let reply = OSDOpReply(result: result, epoch: map?.epoch ?? 0, operations: operations)
+    OSDTrace.opReply(osd: id, client: message.source?.num ?? -1, tid: message.tid, result: result)
     message.connection?.send(reply.message(tid: message.tid, data: data))
   }
 
   func handleClientOp(_ message: Message) {
     let started = DispatchTime.now().uptimeNanoseconds
     guard let source = message.source else { return }
+    OSDTrace.opReceive(
+      osd: id, client: source.num, tid: message.tid, length: message.payloadBytes)
     let op: OSDOp
     do {
       op = try OSDOp(message)
@@ -61,6 +65,8 @@ extension OSDDaemon {
       return reply(message, result: Self.errAgain, operations: [], data: ByteBuffer())
     }
     let request = RequestID(client: source.num, tid: message.tid)
+    OSDTrace.opQueue(
+      osd: id, client: source.num, tid: message.tid, pool: pgid.pool, seed: pgid.seed)
     if let cached = pg.recent[request] {
       stats.duplicates.add()
       return reply(
@@ -76,6 +82,9 @@ extension OSDDaemon {
     let object = ObjectID(op.objectName, namespace: op.namespace)
     let payloads = OSDOpExecution.payloads(op.operations, data: message.data)
     stats.ops.add()
+    OSDTrace.opStart(
+      osd: id, client: source.num, tid: message.tid, pool: pgid.pool, seed: pgid.seed,
+      object: op.objectName, write: op.operations.contains(where: \.code.isWrite))
     guard op.operations.contains(where: \.code.isWrite) else {
       let (results, out, code) = OSDOpExecution.reads(
         op.operations, payloads: payloads, pg: pgid, object: object, store: store)
@@ -119,6 +128,9 @@ extension OSDDaemon {
       guard let self else { return }
       self.onLoop {
         write.localDone = true
+        OSDTrace.opStoreCommit(
+          osd: self.id, client: request.client, tid: request.tid, pool: pgid.pool,
+          seed: pgid.seed, version: version, replica: false, result: result.traceCode)
         if case .failure(let error) = result {
           Log.shared.error("osd", "osd.\(self.id): store failed a write on \(pgid): \(error)")
           self.fail(pg, write, code: error.code)
@@ -140,6 +152,9 @@ extension OSDDaemon {
       repTid += 1
       repWaiting[repTid] = (pgid, version)
       connection.send(repOp.message(tid: repTid, data: message.data))
+      OSDTrace.opReplicaSend(
+        osd: id, client: request.client, tid: request.tid, pool: pgid.pool, seed: pgid.seed,
+        replica: replica, version: version)
       stats.subopsSent.add()
     }
   }
@@ -163,6 +178,7 @@ extension OSDDaemon {
     pg.remember(write.request, CachedReply(result: 0, operations: write.operations))
     let reply = OSDOpReply(result: 0, epoch: map?.epoch ?? 0, operations: write.operations)
     for (connection, tid) in zip(write.waiting, write.tids) {
+      OSDTrace.opReply(osd: id, client: write.request.client, tid: tid, result: 0)
       connection.send(reply.message(tid: tid))
     }
     stats.writeLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - write.started)
@@ -173,6 +189,7 @@ extension OSDDaemon {
     pg.inProgress[write.request] = nil
     let reply = OSDOpReply(result: code, epoch: map?.epoch ?? 0)
     for (connection, tid) in zip(write.waiting, write.tids) {
+      OSDTrace.opReply(osd: id, client: write.request.client, tid: tid, result: code)
       connection.send(reply.message(tid: tid))
     }
   }
@@ -193,6 +210,9 @@ extension OSDDaemon {
     let object = ObjectID(repOp.objectName, namespace: repOp.namespace)
     let payloads = OSDOpExecution.payloads(repOp.operations, data: message.data)
     let pg = pgFor(pgid)
+    OSDTrace.repopStart(
+      osd: id, client: repOp.client, tid: repOp.clientTid, pool: repOp.pool, seed: repOp.seed,
+      version: repOp.logVersion)
     var transaction: StoreTransaction
     do throws(OSDOpError) {
       transaction =
@@ -216,12 +236,15 @@ extension OSDDaemon {
     stats.subopInBytes.add(UInt64(message.data.readableBytes))
     let tid = message.tid
     let latency = stats.subopLatency
-    store.submit(transaction) { result in
+    store.submit(transaction) { [id] result in
       let code: Int32
       switch result {
       case .success: code = 0
       case .failure(let error): code = error.code
       }
+      OSDTrace.opStoreCommit(
+        osd: id, client: repOp.client, tid: repOp.clientTid, pool: repOp.pool, seed: repOp.seed,
+        version: repOp.logVersion, replica: true, result: code)
       connection.send(
         OSDRepOpReply(
           pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: code
@@ -235,6 +258,9 @@ extension OSDDaemon {
       let waiting = repWaiting.removeValue(forKey: message.tid), let pg = pgs[waiting.pg],
       let write = pg.inFlight[waiting.version]
     else { return }
+    OSDTrace.opReplicaAck(
+      osd: id, client: write.request.client, tid: write.request.tid, pool: waiting.pg.pool,
+      seed: waiting.pg.seed, replica: source.num, result: reply.result)
     if reply.result != 0 {
       Log.shared.error(
         "osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")
