@@ -133,6 +133,10 @@ let package = Package(
         + nio,
       swiftSettings: hotPath),
 
+    // traces: reads a CTF trace through babeltrace2's text output, joins each operation's
+    // events across processes, writes Chrome trace JSON, per-operation CSV and a summary.
+    .target(name: "LoligoTraceExport"),
+
     // results, histograms, machine description shared by every benchmark tool.
     .target(
       name: "LoligoBench",
@@ -156,7 +160,7 @@ let package = Package(
       name: "loligo",
       dependencies: [
         "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
-        "LoligoClient", "LoligoDaemon", argumentParser,
+        "LoligoClient", "LoligoDaemon", "LoligoTrace", "LoligoTraceExport", argumentParser,
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]
@@ -175,6 +179,7 @@ let package = Package(
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
+    .testTarget(name: "LoligoTraceExportTests", dependencies: ["LoligoTraceExport"]),
     .testTarget(
       name: "LoligoBenchTests",
       dependencies: ["LoligoBench", "LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
@@ -198,7 +203,7 @@ let package = Package(
       name: "ToolTests",
       dependencies: [
         "LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon", "LoligoMessenger",
-        "LoligoWire", "LoligoPlacement",
+        "LoligoWire", "LoligoPlacement", "LoligoTraceExport",
       ] + nio),
   ]
 )
