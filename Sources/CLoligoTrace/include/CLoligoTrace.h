@@ -10,10 +10,20 @@
 #include <stdint.h>
 
 /* Nonzero while some recording session has the tracepoint enabled. A relaxed load: a stale
- * answer only costs or gains one event at the moment a session starts or stops. */
+ * answer only costs or gains one event at the moment a session starts or stops.
+ *
+ * Building with `-Xcc -DLOLIGO_NO_TRACEPOINTS` makes it a constant 0, so the optimizer drops
+ * every call site: the "tracing off" baseline of scripts/tracing-benchmark.sh. */
+#ifdef LOLIGO_NO_TRACEPOINTS
+static inline int loligo_tp_on(const int *state) {
+    (void)state;
+    return 0;
+}
+#else
 static inline int loligo_tp_on(const int *state) {
     return __builtin_expect(__atomic_load_n(state, __ATOMIC_RELAXED) != 0, 0);
 }
+#endif
 
 /* loligo_msgr: the messenger (conn is the session's id within its process). */
 extern const int *const loligo_tp_msgr_session_ready_state;
