@@ -16,16 +16,16 @@ void loligo_tp_msgr_session_ready(uint64_t conn, uint8_t initiator, uint8_t my_t
 }
 
 const int *const loligo_tp_msgr_send_state = STATE(loligo_msgr, send);
-void loligo_tp_msgr_send(uint64_t conn, uint16_t type, uint64_t tid, uint32_t length) {
-    lttng_ust_tracepoint(loligo_msgr, send, conn, type, tid, length);
+void loligo_tp_msgr_send(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
+                         uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
+                         int64_t peer_num) {
+    lttng_ust_tracepoint(loligo_msgr, send, conn, seq, type, tid, length, my_type, my_num,
+                         peer_type, peer_num);
 }
 
 const int *const loligo_tp_msgr_encode_state = STATE(loligo_msgr, encode);
-void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
-                           uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
-                           int64_t peer_num) {
-    lttng_ust_tracepoint(loligo_msgr, encode, conn, seq, type, tid, length, my_type, my_num,
-                         peer_type, peer_num);
+void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq) {
+    lttng_ust_tracepoint(loligo_msgr, encode, conn, seq);
 }
 
 const int *const loligo_tp_msgr_write_state = STATE(loligo_msgr, write);
@@ -39,14 +39,14 @@ void loligo_tp_msgr_read(uint64_t conn, uint32_t bytes) {
 }
 
 const int *const loligo_tp_msgr_decode_state = STATE(loligo_msgr, decode);
-void loligo_tp_msgr_decode(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
-                           uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
-                           int64_t peer_num) {
-    lttng_ust_tracepoint(loligo_msgr, decode, conn, seq, type, tid, length, my_type, my_num,
-                         peer_type, peer_num);
+void loligo_tp_msgr_decode(uint64_t conn, uint64_t seq, uint16_t type, uint32_t length) {
+    lttng_ust_tracepoint(loligo_msgr, decode, conn, seq, type, length);
 }
 
 const int *const loligo_tp_msgr_dispatch_state = STATE(loligo_msgr, dispatch);
-void loligo_tp_msgr_dispatch(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid) {
-    lttng_ust_tracepoint(loligo_msgr, dispatch, conn, seq, type, tid);
+void loligo_tp_msgr_dispatch(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
+                             uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
+                             int64_t peer_num) {
+    lttng_ust_tracepoint(loligo_msgr, dispatch, conn, seq, type, tid, length, my_type, my_num,
+                         peer_type, peer_num);
 }

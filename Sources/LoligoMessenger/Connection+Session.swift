@@ -109,9 +109,7 @@ extension Connection: TransportStreamDelegate {
     message.source = peerType.map { EntityName($0, peerGID) }
     message.receivedAt = Cycles.now()
     MsgrTrace.decode(
-      conn: id, seq: header.seq, type: header.type, tid: header.tid, length: message.payloadBytes,
-      myType: messenger.name.type.rawValue, myNum: messenger.name.num,
-      peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
+      conn: id, seq: header.seq, type: header.type, length: message.payloadBytes)
     if let throttle = messenger.throttle {
       message.throttle = throttle
       if !throttle.take(message.payloadBytes, pausing: self) && !readPaused {
@@ -119,7 +117,10 @@ extension Connection: TransportStreamDelegate {
         stream?.setReadEnabled(false)
       }
     }
-    MsgrTrace.dispatch(conn: id, seq: header.seq, type: header.type, tid: header.tid)
+    MsgrTrace.dispatch(
+      conn: id, seq: header.seq, type: header.type, tid: header.tid,
+      length: message.payloadBytes, myType: messenger.name.type.rawValue,
+      myNum: messenger.name.num, peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
     messenger.dispatcher?.dispatch(message)
   }
 
@@ -147,10 +148,7 @@ extension Connection: TransportStreamDelegate {
     while index != sent.endIndex {
       let entry = sent[index]
       let message = entry.message
-      MsgrTrace.encode(
-        conn: id, seq: entry.seq, type: message.type, tid: message.tid,
-        length: message.payloadBytes, myType: messenger.name.type.rawValue,
-        myNum: messenger.name.num, peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
+      MsgrTrace.encode(conn: id, seq: entry.seq)
       encoder.writeMessage(
         header: message.header(seq: entry.seq, ackSeq: inSeq), front: message.front,
         middle: message.middle, data: message.data, into: &out

@@ -128,7 +128,6 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   @discardableResult
   public func send(_ message: Message) -> Bool {
     let bytes = message.payloadBytes
-    MsgrTrace.send(conn: id, type: message.type, tid: message.tid, length: bytes)
     let (loop, schedule): ((any EventLoop)?, Bool) = lock.withLock {
       if closedFlag || queuedBytes + bytes > messenger.maxQueuedBytes { return (nil, false) }
       queuedBytes += bytes
@@ -216,6 +215,10 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
     if state == .closed { return }
     for message in batch {
       outSeq += 1
+      MsgrTrace.send(
+        conn: id, seq: outSeq, type: message.type, tid: message.tid, length: message.payloadBytes,
+        myType: messenger.name.type.rawValue, myNum: messenger.name.num,
+        peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
       sent.append(Outgoing(seq: outSeq, message: message))
     }
     if state == .ready { writeQueued() }

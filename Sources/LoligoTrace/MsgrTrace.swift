@@ -4,9 +4,10 @@ import CLoligoTrace
 /// tracepoint's enabled flag first and is inlined into the caller, so with no recording session
 /// it costs a load and a branch; arguments are converted only when an event is recorded.
 ///
-/// `conn` is the session's id within its process; `my_*`/`peer_*` are the entity type (the
-/// `EntityType` raw value) and number at each end, which is what joins the two processes' view
-/// of one message (with its `tid`).
+/// `conn` is the session's id within its process. `send` and `dispatch` name a message fully:
+/// `my*`/`peer*` are the entity type (the `EntityType` raw value) and number at each end, which
+/// with the type and tid joins the sender's and the receiver's view of one message. `encode`
+/// and `decode` only mark a stage of a message known by its seq.
 public enum MsgrTrace {
   /// Whether a session records `loligo_msgr:write` (what `loligo trace cost` measures).
   public static var isWriteEnabled: Bool { loligo_tp_on(loligo_tp_msgr_write_state) != 0 }
@@ -21,23 +22,24 @@ public enum MsgrTrace {
       conn, initiator ? 1 : 0, myType, myNum, peerType, peerNum, lossy ? 1 : 0, peerAddress())
   }
 
+  /// The session took the message and gave it `seq`.
   @inlinable
-  public static func send(conn: UInt64, type: UInt16, tid: UInt64, length: Int) {
-    guard loligo_tp_on(loligo_tp_msgr_send_state) != 0 else { return }
-    loligo_tp_msgr_send(conn, type, tid, UInt32(truncatingIfNeeded: length))
-  }
-
-  @inlinable
-  public static func encode(
+  public static func send(
     conn: UInt64, seq: UInt64, type: UInt16, tid: UInt64, length: Int, myType: UInt8,
     myNum: Int64, peerType: UInt8, peerNum: Int64
   ) {
-    guard loligo_tp_on(loligo_tp_msgr_encode_state) != 0 else { return }
-    loligo_tp_msgr_encode(
+    guard loligo_tp_on(loligo_tp_msgr_send_state) != 0 else { return }
+    loligo_tp_msgr_send(
       conn, seq, type, tid, UInt32(truncatingIfNeeded: length), myType, myNum, peerType, peerNum)
   }
 
-  /// Queued frames went to the socket; `seq` is the last message sequence written.
+  @inlinable
+  public static func encode(conn: UInt64, seq: UInt64) {
+    guard loligo_tp_on(loligo_tp_msgr_encode_state) != 0 else { return }
+    loligo_tp_msgr_encode(conn, seq)
+  }
+
+  /// Queued frames are being flushed to the socket; `seq` is the session's last message.
   @inlinable
   public static func write(conn: UInt64, seq: UInt64) {
     guard loligo_tp_on(loligo_tp_msgr_write_state) != 0 else { return }
@@ -51,18 +53,18 @@ public enum MsgrTrace {
   }
 
   @inlinable
-  public static func decode(
-    conn: UInt64, seq: UInt64, type: UInt16, tid: UInt64, length: Int, myType: UInt8,
-    myNum: Int64, peerType: UInt8, peerNum: Int64
-  ) {
+  public static func decode(conn: UInt64, seq: UInt64, type: UInt16, length: Int) {
     guard loligo_tp_on(loligo_tp_msgr_decode_state) != 0 else { return }
-    loligo_tp_msgr_decode(
-      conn, seq, type, tid, UInt32(truncatingIfNeeded: length), myType, myNum, peerType, peerNum)
+    loligo_tp_msgr_decode(conn, seq, type, UInt32(truncatingIfNeeded: length))
   }
 
   @inlinable
-  public static func dispatch(conn: UInt64, seq: UInt64, type: UInt16, tid: UInt64) {
+  public static func dispatch(
+    conn: UInt64, seq: UInt64, type: UInt16, tid: UInt64, length: Int, myType: UInt8,
+    myNum: Int64, peerType: UInt8, peerNum: Int64
+  ) {
     guard loligo_tp_on(loligo_tp_msgr_dispatch_state) != 0 else { return }
-    loligo_tp_msgr_dispatch(conn, seq, type, tid)
+    loligo_tp_msgr_dispatch(
+      conn, seq, type, tid, UInt32(truncatingIfNeeded: length), myType, myNum, peerType, peerNum)
   }
 }

@@ -51,9 +51,7 @@ public enum Stage: String, CaseIterable, Sendable {
     case .clientMsgrIn: pair = (reply?.read, reply?.dispatch)
     case .clientFinish: pair = (reply?.dispatch, op.complete)
     case .total:
-      pair = (
-        op.submit ?? request?.send ?? request?.encode, op.complete ?? reply?.dispatch
-      )
+      pair = (op.submit ?? request?.send, op.complete ?? reply?.dispatch)
     }
     guard let start = pair.0, let end = pair.1, end >= start else { return nil }
     return (start, end)

@@ -1,11 +1,12 @@
 /// Joins a trace's events into messages and operations.
 ///
-/// - A message is followed from the sender's `send`, `encode` and `write` to the receiver's
-///   `read`, `decode` and `dispatch`. Within a process, `send` pairs with the next `encode` of
-///   the same connection, type and tid; `write` completes every encoded message of that
-///   connection up to its seq; `read` is the last one on the connection before the `decode`.
-///   Across processes, the encode and the decode name both ends (entity type and number),
-///   so (sender, receiver, type, tid) pairs them, oldest first.
+/// - A message is followed from the sender's `send` (and `encode`) and `write` to the
+///   receiver's `read` (and `decode`) and `dispatch`. Within a process the connection and seq
+///   tie them: `encode` and `decode` name the seq, `write` flushes every message of its
+///   connection up to its seq, and a message's `read` is the connection's last one before its
+///   dispatch. Across processes, `send` and `dispatch` name both ends (entity type and number),
+///   so (sender, receiver, type, tid) pairs them, oldest first; a message sent before its
+///   session was established learns its receiver from `session_ready`.
 /// - An operation is a client's (client number, tid): the reqid that the Objecter's events,
 ///   the OSD's events, the OSD_OP request message and its OSD_OPREPLY all carry. A
 ///   perf-msgr run has only the messages, which is enough for the messenger stages.
@@ -160,12 +161,6 @@ public struct PaxosRound: Sendable {
 
 /// The streaming join (events in time order).
 private struct Join {
-  struct SendKey: Hashable {
-    var vpid: Int32
-    var conn: Int64
-    var type: Int64
-    var tid: Int64
-  }
   struct ConnKey: Hashable {
     var vpid: Int32
     var conn: Int64
@@ -191,55 +186,74 @@ private struct Join {
   var paxos: [UInt64: PaxosRound] = [:]
   var entityVotes: [Int32: [Entity: Int]] = [:]
 
-  private var pendingSends: [SendKey: FIFO<UInt64>] = [:]
   private var unwritten: [ConnKey: FIFO<Int>] = [:]
+  private var unencoded: [ConnSeq: Int] = [:]
   private var unreceived: [MessageKey: FIFO<Int>] = [:]
   private var lastRead: [ConnKey: UInt64] = [:]
-  private var undispatched: [ConnSeq: Int] = [:]
+  private var decoded: [ConnSeq: UInt64] = [:]
+  /// Each session's two ends (from `session_ready`), for messages sent before it was ready.
+  private var ends: [ConnKey: (my: Entity, peer: Entity)] = [:]
+  private var awaitingPeer: [ConnKey: [Int]] = [:]
   private var opIndex: [OpKey: Int] = [:]
 
   mutating func add(_ e: TraceEvent) {
     let thread = ThreadID(vpid: e.vpid, vtid: e.vtid)
     switch e.kind {
+    case .msgrSessionReady:
+      let key = ConnKey(vpid: e.vpid, conn: e.int("conn"))
+      let my = entity(e, "my")
+      let peer = entity(e, "peer")
+      ends[key] = (my, peer)
+      for index in awaitingPeer.removeValue(forKey: key) ?? [] {
+        messages[index].to = peer
+        expectReceipt(index)
+      }
     case .msgrSend:
-      let key = SendKey(vpid: e.vpid, conn: e.int("conn"), type: e.int("type"), tid: e.int("tid"))
-      pendingSends[key, default: FIFO()].push(e.time)
-    case .msgrEncode:
-      let my = Entity(type: UInt8(truncatingIfNeeded: e.int("my_type")), num: e.int("my_num"))
-      let peer = Entity(
-        type: UInt8(truncatingIfNeeded: e.int("peer_type")), num: e.int("peer_num"))
+      let key = ConnKey(vpid: e.vpid, conn: e.int("conn"))
+      let my = entity(e, "my")
       vote(e.vpid, my)
-      let conn = e.int("conn")
-      let type = e.int("type")
-      let tid = e.int("tid")
       var record = MessageRecord(
-        type: UInt16(truncatingIfNeeded: type), tid: UInt64(bitPattern: tid))
+        type: UInt16(truncatingIfNeeded: e.int("type")), tid: UInt64(bitPattern: e.int("tid")))
       record.seq = UInt64(bitPattern: e.int("seq"))
       record.length = e.int("length")
       record.from = my
-      record.to = peer
       record.sender = thread
-      record.encode = e.time
-      record.send = pendingSends[SendKey(vpid: e.vpid, conn: conn, type: type, tid: tid)]?.pop()
+      record.send = e.time
       let index = messages.count
       messages.append(record)
-      unwritten[ConnKey(vpid: e.vpid, conn: conn), default: FIFO()].push(index)
-      unreceived[MessageKey(from: my, to: peer, type: type, tid: tid), default: FIFO()].push(
-        index)
-      noteMessage(index)
+      unwritten[key, default: FIFO()].push(index)
+      unencoded[ConnSeq(vpid: e.vpid, conn: key.conn, seq: e.int("seq"))] = index
+      let peer = entity(e, "peer")
+      if peer.type != 0 {
+        messages[index].to = peer
+        expectReceipt(index)
+      } else if let known = ends[key] {
+        messages[index].to = known.peer
+        expectReceipt(index)
+      } else {
+        awaitingPeer[key, default: []].append(index)  // queued before the handshake ended
+      }
+    case .msgrEncode:
+      let key = ConnSeq(vpid: e.vpid, conn: e.int("conn"), seq: e.int("seq"))
+      if let index = unencoded.removeValue(forKey: key) { messages[index].encode = e.time }
     case .msgrWrite:
       let key = ConnKey(vpid: e.vpid, conn: e.int("conn"))
       let seq = UInt64(bitPattern: e.int("seq"))
       while let index = unwritten[key]?.peek(), messages[index].seq <= seq {
         _ = unwritten[key]?.pop()
         messages[index].write = e.time
+        // Written means encoded: an encode event can no longer come.
+        unencoded[
+          ConnSeq(vpid: e.vpid, conn: key.conn, seq: Int64(bitPattern: messages[index].seq))] =
+          nil
       }
     case .msgrRead:
       lastRead[ConnKey(vpid: e.vpid, conn: e.int("conn"))] = e.time
     case .msgrDecode:
-      let my = Entity(type: UInt8(truncatingIfNeeded: e.int("my_type")), num: e.int("my_num"))
-      let peer = Entity(
-        type: UInt8(truncatingIfNeeded: e.int("peer_type")), num: e.int("peer_num"))
+      decoded[ConnSeq(vpid: e.vpid, conn: e.int("conn"), seq: e.int("seq"))] = e.time
+    case .msgrDispatch:
+      let my = entity(e, "my")
+      let peer = entity(e, "peer")
       vote(e.vpid, my)
       let conn = e.int("conn")
       let type = e.int("type")
@@ -248,7 +262,7 @@ private struct Join {
       if let sent = unreceived[MessageKey(from: peer, to: my, type: type, tid: tid)]?.pop() {
         index = sent
       } else {
-        index = messages.count
+        index = messages.count  // the sender was not traced
         var record = MessageRecord(
           type: UInt16(truncatingIfNeeded: type), tid: UInt64(bitPattern: tid))
         record.seq = UInt64(bitPattern: e.int("seq"))
@@ -256,15 +270,13 @@ private struct Join {
         record.from = peer
         record.to = my
         messages.append(record)
+        noteMessage(index)
       }
       messages[index].receiver = thread
-      messages[index].decode = e.time
+      messages[index].dispatch = e.time
+      messages[index].decode = decoded.removeValue(
+        forKey: ConnSeq(vpid: e.vpid, conn: conn, seq: e.int("seq")))
       messages[index].read = lastRead[ConnKey(vpid: e.vpid, conn: conn)]
-      undispatched[ConnSeq(vpid: e.vpid, conn: conn, seq: e.int("seq"))] = index
-      noteMessage(index)
-    case .msgrDispatch:
-      let key = ConnSeq(vpid: e.vpid, conn: e.int("conn"), seq: e.int("seq"))
-      if let index = undispatched.removeValue(forKey: key) { messages[index].dispatch = e.time }
     case .clientSubmit:
       vote(e.vpid, Entity(type: 8, num: e.int("client")))
       op(e) {
@@ -354,9 +366,22 @@ private struct Join {
       round.commits += 1
       if e.int("leader") != 0 { round.leaderCommit = round.leaderCommit ?? e.time }
       paxos[version] = round
-    case .msgrSessionReady, .processName, .other:
+    case .processName, .other:
       break
     }
+  }
+
+  private func entity(_ e: TraceEvent, _ end: String) -> Entity {
+    Entity(type: UInt8(truncatingIfNeeded: e.int(end + "_type")), num: e.int(end + "_num"))
+  }
+
+  /// A sent message whose two ends are known: the receiver's dispatch will look for it.
+  private mutating func expectReceipt(_ index: Int) {
+    let m = messages[index]
+    guard let from = m.from, let to = m.to else { return }
+    let key = MessageKey(from: from, to: to, type: Int64(m.type), tid: Int64(bitPattern: m.tid))
+    unreceived[key, default: FIFO()].push(index)
+    noteMessage(index)
   }
 
   private mutating func vote(_ vpid: Int32, _ entity: Entity) {

@@ -32,12 +32,12 @@ final class TraceExportTests: XCTestCase {
       line(
         15, client, "loligo_client:op_send",
         "client = 77, tid = 9, osd = 1, pool = 1, seed = 0x1A, attempt = 0"),
-      line(16, client, "loligo_msgr:send", "conn = 3, \(request)"),
-      line(20, client, "loligo_msgr:encode", "conn = 3, seq = 5, \(request), \(toOSD)"),
+      line(16, client, "loligo_msgr:send", "conn = 3, seq = 5, \(request), \(toOSD)"),
+      line(20, client, "loligo_msgr:encode", "conn = 3, seq = 5"),
       line(30, client, "loligo_msgr:write", "conn = 3, seq = 5"),
       line(40, osd, "loligo_msgr:read", "conn = 8, bytes = 4265"),
-      line(42, osd, "loligo_msgr:decode", "conn = 8, seq = 5, \(request), \(fromClient)"),
-      line(43, osd, "loligo_msgr:dispatch", "conn = 8, seq = 5, type = 42, tid = 9"),
+      line(42, osd, "loligo_msgr:decode", "conn = 8, seq = 5, type = 42, length = 4175"),
+      line(43, osd, "loligo_msgr:dispatch", "conn = 8, seq = 5, \(request), \(fromClient)"),
       line(44, osd, "loligo_osd:op_receive", "osd = 1, client = 77, tid = 9, length = 4175"),
       line(
         45, osd, "loligo_osd:op_queue", "osd = 1, client = 77, tid = 9, pool = 1, seed = 0x1A"),
@@ -62,16 +62,16 @@ final class TraceExportTests: XCTestCase {
         90, osd, "loligo_osd:op_replica_ack",
         "osd = 1, client = 77, tid = 9, pool = 1, seed = 0x1A, replica = 2, result = 0"),
       line(91, osd, "loligo_osd:op_reply", "osd = 1, client = 77, tid = 9, result = 0"),
-      line(92, osd, "loligo_msgr:send", "conn = 8, type = 43, tid = 9, length = 40"),
       line(
-        93, osd, "loligo_msgr:encode",
+        92, osd, "loligo_msgr:send",
         "conn = 8, seq = 11, type = 43, tid = 9, length = 40, \(fromClient)"),
+      line(93, osd, "loligo_msgr:encode", "conn = 8, seq = 11"),
       line(95, osd, "loligo_msgr:write", "conn = 8, seq = 11"),
       line(100, client, "loligo_msgr:read", "conn = 3, bytes = 120"),
+      line(101, client, "loligo_msgr:decode", "conn = 3, seq = 11, type = 43, length = 40"),
       line(
-        101, client, "loligo_msgr:decode",
+        102, client, "loligo_msgr:dispatch",
         "conn = 3, seq = 11, type = 43, tid = 9, length = 40, \(toOSD)"),
-      line(102, client, "loligo_msgr:dispatch", "conn = 3, seq = 11, type = 43, tid = 9"),
       line(103, client, "loligo_client:op_reply", "client = 77, tid = 9, osd = 1, result = 0"),
       line(110, client, "loligo_client:op_complete", "client = 77, tid = 9, result = 0"),
     ]
@@ -188,26 +188,30 @@ final class TraceExportTests: XCTestCase {
     XCTAssertEqual(events.filter { $0["ph"] as? String == "e" }.count, 2)
   }
 
-  /// perf-msgr has no client or OSD events: the messages alone make the operations.
+  /// perf-msgr has no client or OSD events: the messages alone make the operations. The first
+  /// request is sent before its session is ready (peer unknown until `session_ready`).
   func testMessagesAloneMakeOperationsAndUnmatchedEventsAreTolerated() {
+    func at(_ us: Int) -> String { "[1.\(String(format: "%06d", us))000] h" }
+    let c = "{ vpid = 1, vtid = 2, procname = \"c\" }"
+    let s = "{ vpid = 3, vtid = 4, procname = \"s\" }"
+    let client = "my_type = 8, my_num = 0, peer_type = 4, peer_num = 0"
+    let server = "my_type = 4, my_num = 0, peer_type = 8, peer_num = 0"
     var lines: [String] = []
     for tid in 1...3 {
       let base = tid * 1000
-      let req = "type = 42, tid = \(tid), length = 10"
-      let rep = "type = 43, tid = \(tid), length = 10"
-      let c = "{ vpid = 1, vtid = 2, procname = \"c\" }"
-      let s = "{ vpid = 3, vtid = 4, procname = \"s\" }"
+      let req = "seq = \(tid), type = 42, tid = \(tid), length = 10"
+      let rep = "seq = \(tid), type = 43, tid = \(tid), length = 10"
+      let unready = "my_type = 8, my_num = 0, peer_type = 0, peer_num = -1"
       lines += [
-        "[1.\(String(format: "%06d", base))000] h loligo_msgr:send: \(c), { conn = 1, \(req) }",
-        "[1.\(String(format: "%06d", base + 1))000] h loligo_msgr:encode: \(c), { conn = 1, seq = \(tid), \(req), my_type = 8, my_num = 0, peer_type = 4, peer_num = 0 }",
-        "[1.\(String(format: "%06d", base + 5))000] h loligo_msgr:decode: \(s), { conn = 1, seq = \(tid), \(req), my_type = 4, my_num = 0, peer_type = 8, peer_num = 0 }",
-        "[1.\(String(format: "%06d", base + 6))000] h loligo_msgr:dispatch: \(s), { conn = 1, seq = \(tid), type = 42, tid = \(tid) }",
-        "[1.\(String(format: "%06d", base + 7))000] h loligo_msgr:send: \(s), { conn = 1, \(rep) }",
-        "[1.\(String(format: "%06d", base + 8))000] h loligo_msgr:encode: \(s), { conn = 1, seq = \(tid), \(rep), my_type = 4, my_num = 0, peer_type = 8, peer_num = 0 }",
-        "[1.\(String(format: "%06d", base + 9))000] h loligo_msgr:decode: \(c), { conn = 1, seq = \(tid), \(rep), my_type = 8, my_num = 0, peer_type = 4, peer_num = 0 }",
-        "[1.\(String(format: "%06d", base + 10))000] h loligo_msgr:dispatch: \(c), { conn = 1, seq = \(tid), type = 43, tid = \(tid) }",
+        "\(at(base)) loligo_msgr:send: \(c), { conn = 1, \(req), \(tid == 1 ? unready : client) }",
+        "\(at(base + 6)) loligo_msgr:dispatch: \(s), { conn = 1, \(req), \(server) }",
+        "\(at(base + 7)) loligo_msgr:send: \(s), { conn = 1, \(rep), \(server) }",
+        "\(at(base + 10)) loligo_msgr:dispatch: \(c), { conn = 1, \(rep), \(client) }",
       ]
     }
+    lines.append(
+      "\(at(1002)) loligo_msgr:session_ready: \(c), { conn = 1, initiator = 1, \(client), "
+        + "lossy = 1, peer_addr = \"127.0.0.1:1/0\" }")
     lines.append("[1.9] h loligo_msgr:dispatch: { vpid = 1, vtid = 2 }, { conn = 9, seq = 1 }")
     lines.append("[1.9] h loligo_osd:op_reply: { vpid = 3, vtid = 4 }, { osd = 0 }")
     let analysis = TraceAnalysis(TraceData(lines: lines))

@@ -115,8 +115,8 @@ final class TracingToolTests: XCTestCase {
     let record = try ToolProcess(
       "loligo",
       [
-        "trace", "record", "--output", trace, "--", client, "127.0.0.1:\(port)", "1", "4", "500",
-        "0", "4096", "--quiet",
+        "trace", "record", "--events", "loligo_*", "--output", trace, "--", client,
+        "127.0.0.1:\(port)", "1", "4", "500", "0", "4096", "--quiet",
       ])
     XCTAssertEqual(record.wait(timeout: 120), 0, record.stderr)
     XCTAssertTrue(record.stdout.hasSuffix("trace: \(trace)\n"), record.stdout)
@@ -127,14 +127,19 @@ final class TracingToolTests: XCTestCase {
     func count(_ kind: EventKind, _ pid: Int32, type: Int64) -> Int {
       data.events.filter { $0.kind == kind && $0.vpid == pid && $0.int("type") == type }.count
     }
-    // Client: each request sent and encoded once, each reply decoded and dispatched once.
+    func count(_ kind: EventKind, _ pid: Int32) -> Int {
+      data.events.filter { $0.kind == kind && $0.vpid == pid }.count
+    }
+    // Client: each request sent once, each reply decoded and dispatched once; server: each
+    // request decoded and dispatched once, each reply sent once; every message encoded once.
     XCTAssertEqual(count(.msgrSend, clientPid, type: 42), 500)
-    XCTAssertEqual(count(.msgrEncode, clientPid, type: 42), 500)
     XCTAssertEqual(count(.msgrDecode, clientPid, type: 43), 500)
     XCTAssertEqual(count(.msgrDispatch, clientPid, type: 43), 500)
-    // Server: each request dispatched once, each reply sent once.
+    XCTAssertEqual(count(.msgrEncode, clientPid), 500)
+    XCTAssertEqual(count(.msgrDecode, serverPid, type: 42), 500)
     XCTAssertEqual(count(.msgrDispatch, serverPid, type: 42), 500)
     XCTAssertEqual(count(.msgrSend, serverPid, type: 43), 500)
+    XCTAssertEqual(count(.msgrEncode, serverPid), 500)
     XCTAssertGreaterThan(data.events.filter { $0.kind == .msgrWrite }.count, 0)
     XCTAssertGreaterThan(data.events.filter { $0.kind == .msgrRead }.count, 0)
 

@@ -31,21 +31,21 @@ void loligo_tp_msgr_session_ready(uint64_t conn, uint8_t initiator, uint8_t my_t
                                   int64_t my_num, uint8_t peer_type, int64_t peer_num,
                                   uint8_t lossy, const char *peer_addr);
 extern const int *const loligo_tp_msgr_send_state;
-void loligo_tp_msgr_send(uint64_t conn, uint16_t type, uint64_t tid, uint32_t length);
+void loligo_tp_msgr_send(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
+                         uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
+                         int64_t peer_num);
 extern const int *const loligo_tp_msgr_encode_state;
-void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
-                           uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
-                           int64_t peer_num);
+void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq);
 extern const int *const loligo_tp_msgr_write_state;
 void loligo_tp_msgr_write(uint64_t conn, uint64_t seq);
 extern const int *const loligo_tp_msgr_read_state;
 void loligo_tp_msgr_read(uint64_t conn, uint32_t bytes);
 extern const int *const loligo_tp_msgr_decode_state;
-void loligo_tp_msgr_decode(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
-                           uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
-                           int64_t peer_num);
+void loligo_tp_msgr_decode(uint64_t conn, uint64_t seq, uint16_t type, uint32_t length);
 extern const int *const loligo_tp_msgr_dispatch_state;
-void loligo_tp_msgr_dispatch(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid);
+void loligo_tp_msgr_dispatch(uint64_t conn, uint64_t seq, uint16_t type, uint64_t tid,
+                             uint32_t length, uint8_t my_type, int64_t my_num, uint8_t peer_type,
+                             int64_t peer_num);
 
 /* loligo_client: the Objecter (client + tid is the op's reqid). */
 extern const int *const loligo_tp_client_op_submit_state;

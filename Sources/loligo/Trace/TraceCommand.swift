@@ -35,20 +35,21 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Directory for the CTF trace (default: loligo-trace-<UTC time>).")
     var output: String?
     @Option(
-      help:
-        "lttng event patterns, comma separated (providers: loligo_msgr, loligo_client, loligo_osd, loligo_mon)."
-    )
-    var events = "loligo_*"
+      help: """
+        lttng event patterns, comma separated ('loligo_*' adds the messenger's per-message \
+        encode and decode to the default).
+        """)
+    var events = TraceRecorder.defaultEvents
     @Flag(help: "Attach to the Loligo daemons already running (wait for their registration).")
     var daemons = false
     @Option(help: "Without COMMAND: seconds to record (default: until SIGINT/SIGTERM).")
     var duration: Double?
     @Option(help: "Ring buffer per CPU (K/M/G suffixes).") var bufferSize = "32M"
-    @Argument(parsing: .captureForPassthrough, help: "The command to run (after --).")
+    @Argument(parsing: .postTerminator, help: "The command to run (after --).")
     var command: [String] = []
 
     func validate() throws {
-      guard command.contains(where: { $0 != "--" }) || daemons else {
+      guard !command.isEmpty || daemons else {
         throw ValidationError("give a COMMAND after --, or --daemons")
       }
       guard parseSize(bufferSize).map({ $0 >= 1 << 20 }) == true else {
@@ -57,8 +58,6 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
-      var command = self.command
-      if command.first == "--" { command.removeFirst() }
       ToolSupport.blockTerminationSignals()
       let signals = SignalForwarder()
       let directory = output ?? "loligo-trace-\(TraceCommand.stamp())"
