@@ -149,12 +149,12 @@ extension OSDDaemon {
         write.pendingReplicas.remove(replica)
         continue
       }
-      repTid += 1
-      repWaiting[repTid] = (pgid, version)
-      connection.send(repOp.message(tid: repTid, data: message.data))
       OSDTrace.opReplicaSend(
         osd: id, client: request.client, tid: request.tid, pool: pgid.pool, seed: pgid.seed,
         replica: replica, version: version)
+      repTid += 1
+      repWaiting[repTid] = (pgid, version)
+      connection.send(repOp.message(tid: repTid, data: message.data))
       stats.subopsSent.add()
     }
   }
