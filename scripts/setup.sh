@@ -5,7 +5,7 @@
 #   scripts/setup.sh --bench  also the reference tools the benchmark script compares against
 set -euo pipefail
 
-packages=(libisal-dev librocksdb-dev python3)
+packages=(libisal-dev librocksdb-dev python3 liblttng-ust-dev lttng-tools babeltrace2)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(sockperf iperf3)
 fi
