@@ -54,6 +54,17 @@ let package = Package(
       cSettings: [.headerSearchPath(".")],
       linkerSettings: [.linkedLibrary("lttng-ust"), .linkedLibrary("dl")]
     ),
+    // C shim: libibverbs and librdmacm (libibverbs-dev, librdmacm-dev).
+    .target(
+      name: "CLoligoVerbs",
+      linkerSettings: [.linkedLibrary("ibverbs"), .linkedLibrary("rdmacm")]
+    ),
+    // The verbs interface: hardware devices and soft-verbs.
+    .target(
+      name: "LoligoVerbs",
+      dependencies: ["CLoligoVerbs", .product(name: "Atomics", package: "swift-atomics")],
+      swiftSettings: hotPath
+    ),
 
     // C shim: RocksDB's C API (librocksdb-dev).
     .systemLibrary(name: "CRocksDB"),
@@ -84,7 +95,7 @@ let package = Package(
     .target(
       name: "LoligoMessenger",
       dependencies: [
-        "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoTrace",
+        "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoTrace", "LoligoVerbs",
         .product(name: "Atomics", package: "swift-atomics"),
       ] + nio,
       swiftSettings: hotPath
@@ -196,8 +207,11 @@ let package = Package(
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",
-      dependencies: ["LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages"] + nio
+      dependencies: [
+        "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoVerbs",
+      ] + nio
     ),
+    .testTarget(name: "LoligoVerbsTests", dependencies: ["LoligoVerbs"]),
     .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
     .testTarget(
       name: "ToolTests",

@@ -56,6 +56,55 @@ extension ConfigOption {
     "ms_keepalive_interval", .double(0...3600), default: .double(0),
     "Seconds between KEEPALIVE2 frames on ready sessions (0 = none).")
 
+  // MARK: RDMA (ms_type = rdma)
+  public static let msAsyncRdmaDeviceName = ConfigOption(
+    "ms_async_rdma_device_name", .string, default: .string(""),
+    "Verbs device for ms_type = rdma: a hardware device name (mlx5_0, rxe0), empty for the first one, or soft for soft-verbs (the verbs emulated between processes on one machine, for hosts without RDMA)."
+  )
+  public static let msAsyncRdmaPortNum = ConfigOption(
+    "ms_async_rdma_port_num", .int(1...255), default: .int(1),
+    "Port of the RDMA device to use; it must be ACTIVE.")
+  public static let msAsyncRdmaGidIdx = ConfigOption(
+    "ms_async_rdma_gid_idx", .int(0...255), default: .int(0),
+    "GID table index of the port: on RoCE it selects RoCE v1 or v2 and the IP version (see `show_gids`)."
+  )
+  public static let msAsyncRdmaSupportSrq = ConfigOption(
+    "ms_async_rdma_support_srq", .bool, default: .bool(true),
+    "Post receive buffers to one shared receive queue (true) or to a receive queue per connection (false)."
+  )
+  public static let msAsyncRdmaBufferSize = ConfigOption(
+    "ms_async_rdma_buffer_size", .size(4096...(16 << 20)), default: .int(128 << 10),
+    "Bytes of one registered send or receive chunk; smaller messages are copied into chunks, up to this many bytes per SEND."
+  )
+  public static let msAsyncRdmaSendBuffers = ConfigOption(
+    "ms_async_rdma_send_buffers", .int(8...1_048_576), default: .int(256),
+    "Registered send chunks per process and device, shared by all connections; a connection waits when none is free."
+  )
+  public static let msAsyncRdmaReceiveBuffers = ConfigOption(
+    "ms_async_rdma_receive_buffers", .int(8...1_048_576), default: .int(1024),
+    "Registered receive chunks per process and device; each connection reserves ms_async_rdma_connection_credits + 1 of them, which bounds the number of connections."
+  )
+  public static let msAsyncRdmaConnectionCredits = ConfigOption(
+    "ms_async_rdma_connection_credits", .int(4...65536), default: .int(16),
+    "Receive buffers a connection grants its peer: the peer never has more SENDs outstanding, so the receive queue is never overrun. Credits return as messages are delivered."
+  )
+  public static let msAsyncRdmaPollingUs = ConfigOption(
+    "ms_async_rdma_polling_us", .int(0...10_000_000), default: .int(1000),
+    "Microseconds the completion polling thread keeps busy-polling after the last completion before it sleeps on the completion channel (0 = sleep at once)."
+  )
+  public static let msAsyncRdmaCm = ConfigOption(
+    "ms_async_rdma_cm", .bool, default: .bool(false),
+    "Set up connections through librdmacm instead of the TCP side channel (hardware only; not implemented yet: startup says so)."
+  )
+  public static let msRdmaZeroCopyThreshold = ConfigOption(
+    "ms_rdma_zero_copy_threshold", .size(0...(2 << 30)), default: .int(64 << 10),
+    "Payload buffers of at least this many bytes are not copied into send chunks: their address and key go to the peer, which pulls them with one RDMA READ into the buffer it delivers (0 = always copy)."
+  )
+  public static let msRdmaZeroCopyInflight = ConfigOption(
+    "ms_rdma_zero_copy_inflight", .int(0...4096), default: .int(8),
+    "Large payloads one connection may have advertised and not yet released by the peer (0 = no zero-copy)."
+  )
+
   // MARK: cluster and daemons
   public static let fsid = ConfigOption(
     "fsid", .string, default: .string(""),
@@ -145,7 +194,11 @@ extension ConfigOption {
     .msInjectSocketFailures, .msConnectionReadyTimeout, .msInitialBackoff, .msMaxBackoff,
     .msMaxReconnectAttempts, .msStandbyTimeout, .msDispatchThrottleBytes, .msMaxQueuedBytes,
     .msTcpNodelay,
-    .msTcpRcvbuf, .msKeepaliveInterval, .fsid, .monHost, .publicAddr, .runDir, .monData,
+    .msTcpRcvbuf, .msKeepaliveInterval, .msAsyncRdmaDeviceName, .msAsyncRdmaPortNum,
+    .msAsyncRdmaGidIdx, .msAsyncRdmaSupportSrq, .msAsyncRdmaBufferSize, .msAsyncRdmaSendBuffers,
+    .msAsyncRdmaReceiveBuffers, .msAsyncRdmaConnectionCredits, .msAsyncRdmaPollingUs,
+    .msAsyncRdmaCm, .msRdmaZeroCopyThreshold, .msRdmaZeroCopyInflight, .fsid, .monHost, .publicAddr,
+    .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
     .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdOpTimeout,

@@ -212,9 +212,12 @@ public enum MessengerError: Error, CustomStringConvertible, Equatable {
   case connectFailed(String)
   case closed(String)
   case bindFailed(String)
+  /// The configured transport cannot be used here (no RDMA device, memory-lock limit).
+  case transportUnavailable(String)
 
   public var description: String {
     switch self {
+    case .transportUnavailable(let why): return why
     case .connectFailed(let why): return why
     case .closed(let why): return "connection closed: \(why)"
     case .bindFailed(let why): return why

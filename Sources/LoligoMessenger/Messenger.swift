@@ -56,6 +56,16 @@ public final class Messenger: @unchecked Sendable {
     switch config.string(.msType) {
     case "tcp":
       self.transport = transport ?? TCPTransport()
+    case "rdma":
+      if let transport {
+        self.transport = transport
+      } else {
+        do {
+          self.transport = try RDMATransport(config: config)
+        } catch {
+          throw MessengerError.transportUnavailable("ms_type rdma: \(error)")
+        }
+      }
     default:
       guard let transport else {
         throw MessengerError.bindFailed(
@@ -72,6 +82,7 @@ public final class Messenger: @unchecked Sendable {
     var options = TransportOptions()
     options.noDelay = config.bool(.msTcpNodelay)
     options.receiveBufferSize = config.int(.msTcpRcvbuf)
+    options.handshakeTimeout = .nanoseconds(Int64(config.double(.msConnectionReadyTimeout) * 1e9))
     self.transportOptions = options
     let throttleBytes = config.int(.msDispatchThrottleBytes)
     self.throttle = throttleBytes > 0 ? DispatchThrottle(limit: throttleBytes) : nil

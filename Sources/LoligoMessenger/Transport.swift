@@ -37,6 +37,9 @@ public protocol TransportListener: Sendable {
 public struct TransportOptions: Sendable {
   public var noDelay = true
   public var receiveBufferSize = 0
+  /// How long an accepted connection may take to set itself up below the session (the RDMA
+  /// side channel's address exchange).
+  public var handshakeTimeout = TimeAmount.seconds(10)
 
   public init() {}
 }

@@ -40,8 +40,16 @@ struct PerfClient: ParsableCommand {
     help: "Cluster TOML file ([global], [client] sections); else $LOLIGO_CONF, else ./loligo.toml.")
   var conf: String?
 
-  @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
+  @Option(
+    name: .customLong("ms-type"), help: "Transport: tcp or rdma (Ceph's async+posix, async+rdma).")
   var msType: String?
+
+  @Option(
+    name: .customLong("rdma-device"),
+    help:
+      "With --ms-type rdma: soft (soft-verbs, no hardware needed) or a verbs device name (mlx5_0, rxe0)."
+  )
+  var rdmaDevice: String?
 
   @Option(help: "Write the JSON result to this file (and the per-second CSV beside it).")
   var json: String?
@@ -93,6 +101,11 @@ struct PerfClient: ParsableCommand {
         ToolSupport.fail(Self.tool, "\(error)", code: 2)
       }
     }
+    if let rdmaDevice {
+      do { try config.set("ms_async_rdma_device_name", rdmaDevice) } catch {
+        ToolSupport.fail(Self.tool, "\(error)", code: 2)
+      }
+    }
     let serverAddr: EntityAddr
     do {
       serverAddr = try EntityAddr(parsing: server)
@@ -123,6 +136,10 @@ struct PerfClient: ParsableCommand {
     do { try Log.shared.configure(config) } catch { ToolSupport.fail(Self.tool, "\(error)") }
 
     print(" using ms-public-type \(config.string(.msType))")
+    if config.string(.msType) == "rdma" {
+      let device = config.string(.msAsyncRdmaDeviceName)
+      print("       rdma device \(device.isEmpty ? "(first)" : device)")
+    }
     print("       server ip:port \(server)")
     print("       numjobs \(jobs)")
     print("       concurrency \(depth)")

@@ -41,8 +41,16 @@ struct PerfServer: ParsableCommand {
     help: "Cluster TOML file ([global], [osd] sections); else $LOLIGO_CONF, else ./loligo.toml.")
   var conf: String?
 
-  @Option(name: .customLong("ms-type"), help: "Transport: tcp (rdma in a later build).")
+  @Option(
+    name: .customLong("ms-type"), help: "Transport: tcp or rdma (Ceph's async+posix, async+rdma).")
   var msType: String?
+
+  @Option(
+    name: .customLong("rdma-device"),
+    help:
+      "With --ms-type rdma: soft (soft-verbs, no hardware needed) or a verbs device name (mlx5_0, rxe0)."
+  )
+  var rdmaDevice: String?
 
   static func main() {
     let (config, arguments) = ToolSupport.configAndArguments(tool: tool, entity: "osd.0")
@@ -74,6 +82,11 @@ struct PerfServer: ParsableCommand {
         ToolSupport.fail(Self.tool, "\(error)", code: 2)
       }
     }
+    if let rdmaDevice {
+      do { try config.set("ms_async_rdma_device_name", rdmaDevice) } catch {
+        ToolSupport.fail(Self.tool, "\(error)", code: 2)
+      }
+    }
     let address: EntityAddr
     do {
       address = try EntityAddr(parsing: bind, nonce: 0)
@@ -92,6 +105,10 @@ struct PerfServer: ParsableCommand {
     say(" please ensure the proper network environment to test. ")
     say(" Or ctrl+c when meeting error and rerun. ")
     say(" using ms-public-type \(config.string(.msType))")
+    if config.string(.msType) == "rdma" {
+      let device = config.string(.msAsyncRdmaDeviceName)
+      say("       rdma device \(device.isEmpty ? "(first)" : device)")
+    }
     say("       bind ip:port \(bind)")
     say("       worker threads \(workers)")
     say("       thinktime(us) \(think)")

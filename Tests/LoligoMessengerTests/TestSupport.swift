@@ -78,9 +78,32 @@ final class LogCapture: @unchecked Sendable {
   deinit { Log.shared.setSink(nil) }
 }
 
+/// Which transport the messenger under test uses; conformance checks set it for their run.
+enum TransportUnderTest: Sendable {
+  case tcp
+  case softVerbs
+
+  nonisolated(unsafe) static var current = TransportUnderTest.tcp
+
+  /// Small pools keep each soft-verbs stack (one per distinct option set) cheap in the suite.
+  var overrides: [(String, String)] {
+    switch self {
+    case .tcp: return []
+    case .softVerbs:
+      return [
+        ("ms_type", "rdma"), ("ms_async_rdma_device_name", "soft"),
+        ("ms_async_rdma_buffer_size", "64K"), ("ms_async_rdma_send_buffers", "128"),
+        ("ms_async_rdma_receive_buffers", "1024"), ("ms_async_rdma_connection_credits", "16"),
+        ("ms_async_rdma_polling_us", "50"),
+      ]
+    }
+  }
+}
+
 func makeConfig(_ overrides: [String: String] = [:]) -> Config {
   var config = Config()
   try! config.set("ms_async_op_threads", "2")
+  for (name, value) in TransportUnderTest.current.overrides { try! config.set(name, value) }
   for (name, value) in overrides { try! config.set(name, value) }
   return config
 }
