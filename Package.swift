@@ -47,6 +47,13 @@ let package = Package(
       linkerSettings: [.linkedLibrary("isal")]
     ),
 
+    // C shim: the LTTng-UST tracepoint provider (liblttng-ust-dev, lttng-ust 2.13 API), plain C
+    // functions in include/CLoligoTrace.h; the TRACEPOINT_EVENT headers stay private.
+    .target(
+      name: "CLoligoTrace",
+      cSettings: [.headerSearchPath(".")],
+      linkerSettings: [.linkedLibrary("lttng-ust"), .linkedLibrary("dl")]
+    ),
     // C shim: libibverbs and librdmacm (libibverbs-dev, librdmacm-dev).
     .target(
       name: "CLoligoVerbs",
@@ -77,6 +84,10 @@ let package = Package(
       swiftSettings: hotPath
     ),
 
+    // core: tracepoints (providers loligo_msgr, loligo_client, loligo_osd, loligo_mon) as
+    // inlinable Swift functions that cost a load and a branch when no session records.
+    .target(name: "LoligoTrace", dependencies: ["CLoligoTrace"], swiftSettings: hotPath),
+
     // wire: msgr2.1 frames, handshake payloads, entity names and addresses.
     .target(name: "LoligoWire", dependencies: ["LoligoCore"], swiftSettings: hotPath),
 
@@ -84,7 +95,7 @@ let package = Package(
     .target(
       name: "LoligoMessenger",
       dependencies: [
-        "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoVerbs",
+        "CLoligoSys", "LoligoCore", "LoligoWire", "LoligoTrace", "LoligoVerbs",
         .product(name: "Atomics", package: "swift-atomics"),
       ] + nio,
       swiftSettings: hotPath
@@ -111,7 +122,7 @@ let package = Package(
       name: "LoligoOSD",
       dependencies: [
         "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
-        "LoligoDaemon", "LoligoClient", "LoligoWire",
+        "LoligoDaemon", "LoligoClient", "LoligoWire", "LoligoTrace",
       ] + nio,
       swiftSettings: hotPath),
 
@@ -120,7 +131,7 @@ let package = Package(
       name: "LoligoMon",
       dependencies: [
         "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement",
-        "LoligoKV", "LoligoDaemon",
+        "LoligoKV", "LoligoDaemon", "LoligoTrace",
       ] + nio),
 
     // services: the client side (MonClient; Objecter and IoCtx come with the OSDs).
@@ -128,9 +139,14 @@ let package = Package(
       name: "LoligoClient",
       dependencies: [
         "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement",
+        "LoligoTrace",
       ]
         + nio,
       swiftSettings: hotPath),
+
+    // traces: reads a CTF trace through babeltrace2's text output, joins each operation's
+    // events across processes, writes Chrome trace JSON, per-operation CSV and a summary.
+    .target(name: "LoligoTraceExport"),
 
     // results, histograms, machine description shared by every benchmark tool.
     .target(
@@ -155,7 +171,7 @@ let package = Package(
       name: "loligo",
       dependencies: [
         "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
-        "LoligoClient", "LoligoDaemon", argumentParser,
+        "LoligoClient", "LoligoDaemon", "LoligoTrace", "LoligoTraceExport", argumentParser,
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]
@@ -174,6 +190,7 @@ let package = Package(
 
     .testTarget(name: "LoligoCoreTests", dependencies: ["LoligoCore"]),
     .testTarget(name: "LoligoKVTests", dependencies: ["LoligoKV"]),
+    .testTarget(name: "LoligoTraceExportTests", dependencies: ["LoligoTraceExport"]),
     .testTarget(
       name: "LoligoBenchTests",
       dependencies: ["LoligoBench", "LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
@@ -200,7 +217,7 @@ let package = Package(
       name: "ToolTests",
       dependencies: [
         "LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon", "LoligoMessenger",
-        "LoligoWire", "LoligoPlacement",
+        "LoligoWire", "LoligoPlacement", "LoligoTraceExport",
       ] + nio),
   ]
 )

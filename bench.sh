@@ -6,6 +6,7 @@
 #   ./bench.sh messenger-benchmark   the side-by-side messenger benchmark (scripts/)
 #   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh pool-benchmark        pools (rados bench) side by side with Ceph 16.2 (scripts/)
+#   ./bench.sh tracing-benchmark     what the LTTng tracepoints cost, off / no session / recording
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -39,6 +40,11 @@ case "${1:-quick}" in
     shift
     scripts/setup.sh
     exec scripts/pool-benchmark.sh "$@"
+    ;;
+  tracing-benchmark)
+    shift
+    scripts/setup.sh
+    exec scripts/tracing-benchmark.sh "$@"
     ;;
   *)
     scripts/setup.sh

@@ -5,9 +5,11 @@
 #   scripts/setup.sh --bench  also the reference tools the benchmark script compares against
 set -euo pipefail
 
-# libibverbs-dev/librdmacm-dev: the RDMA transport's C shim; ibverbs-providers: the user-space
-# drivers real devices (and soft-RoCE) need at run time.
-packages=(libisal-dev librocksdb-dev python3 libibverbs-dev librdmacm-dev ibverbs-providers)
+# liblttng-ust-dev, lttng-tools, babeltrace2: tracing; libibverbs-dev/librdmacm-dev: the RDMA
+# transport's C shim; ibverbs-providers: the user-space drivers real devices (and soft-RoCE)
+# need at run time.
+packages=(libisal-dev librocksdb-dev python3 liblttng-ust-dev lttng-tools babeltrace2
+  libibverbs-dev librdmacm-dev ibverbs-providers)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(sockperf iperf3 perftest ibverbs-utils)
 fi

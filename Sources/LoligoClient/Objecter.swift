@@ -3,6 +3,7 @@ import LoligoCore
 import LoligoMessages
 import LoligoMessenger
 import LoligoPlacement
+import LoligoTrace
 import LoligoWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -164,6 +165,10 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     let op: Op? = lock.withLock {
       guard !closed else { return nil }
       nextTid += 1
+      ClientTrace.opSubmit(
+        client: messenger.name.num, tid: nextTid, pool: pool, object: object,
+        length: data.readableBytes, ops: operations.count,
+        write: operations.contains { $0.code.isWrite })
       let op = Op(
         tid: nextTid, pool: pool, object: object, namespace: namespace, operations: operations,
         data: data, dataCRC: dataCRC, listSeed: listSeed, completion: completion,
@@ -221,6 +226,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
         pool: op.pool, placementSeed: pgid.seed, objectName: op.object, namespace: op.namespace,
         epoch: map.epoch, attempt: op.attempt, operations: op.operations)
       request.attempt = op.attempt
+      ClientTrace.opSend(
+        client: messenger.name.num, tid: op.tid, osd: primary, pool: op.pool, seed: pgid.seed,
+        attempt: op.attempt)
       op.attempt += 1
       let message = request.message(tid: op.tid, data: op.data)
       message.dataCRC = op.dataCRC
@@ -277,8 +285,19 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
       return op
     }
     guard let op else { return }
+    ClientTrace.opComplete(client: messenger.name.num, tid: tid, result: Self.code(result))
     op.completion(result)
     admitQueued()
+  }
+
+  /// A completion's result as the trace shows it: the OSD's code, or a negative errno.
+  static func code(_ result: Result<OSDResult, ObjecterError>) -> Int32 {
+    switch result {
+    case .success(let reply): return reply.result
+    case .failure(.noPool): return -2  // ENOENT
+    case .failure(.timedOut): return -110  // ETIMEDOUT
+    case .failure(.closed): return -108  // ESHUTDOWN
+    }
   }
 
   private func admitQueued() {
@@ -357,6 +376,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     guard message.type == MessageType.osdOpReply, let reply = try? OSDOpReply(message) else {
       return
     }
+    ClientTrace.opReply(
+      client: messenger.name.num, tid: message.tid, osd: message.source?.num ?? -1,
+      result: reply.result)
     switch reply.result {
     case -116:
       // The OSD is not the primary in its map: ours is stale, or its is. Wait for a newer map

@@ -1,4 +1,5 @@
 import LoligoCore
+import LoligoTrace
 import LoligoWire
 import NIOCore
 
@@ -186,6 +187,10 @@ extension Connection {
     let first = !everReady
     everReady = true
     setPeer(name: peerType.map { EntityName($0, peerGID) }, lossy: policy.lossy)
+    MsgrTrace.sessionReady(
+      conn: id, initiator: isInitiator, myType: messenger.name.type.rawValue,
+      myNum: messenger.name.num, peerType: peerType?.rawValue ?? 0, peerNum: peerGID,
+      lossy: policy.lossy, peerAddress: self.peerAddr.description)
     if first { resolveReady(.success(())) }
     msLog(5) {
       "\(self) ready (in_seq \(self.inSeq), out_seq \(self.outSeq), lossy \(self.policy.lossy))"

@@ -1,4 +1,5 @@
 import LoligoCore
+import LoligoTrace
 import LoligoWire
 import NIOCore
 
@@ -12,6 +13,7 @@ extension Connection: TransportStreamDelegate {
 
   public func streamDidReceive(_ buffer: ByteBuffer) {
     guard state != .closed, stream != nil else { return }
+    MsgrTrace.read(conn: id, bytes: buffer.readableBytes)
     if injector.enabled && injector.shouldFail() {
       fault("injected socket failure on read")
       return
@@ -107,6 +109,8 @@ extension Connection: TransportStreamDelegate {
     message.connection = self
     message.source = peerType.map { EntityName($0, peerGID) }
     message.receivedAt = Cycles.now()
+    MsgrTrace.decode(
+      conn: id, seq: header.seq, type: header.type, length: message.payloadBytes)
     if let throttle = messenger.throttle {
       message.throttle = throttle
       if !throttle.take(message.payloadBytes, pausing: self) && !readPaused {
@@ -114,6 +118,10 @@ extension Connection: TransportStreamDelegate {
         stream?.setReadEnabled(false)
       }
     }
+    MsgrTrace.dispatch(
+      conn: id, seq: header.seq, type: header.type, tid: header.tid,
+      length: message.payloadBytes, myType: messenger.name.type.rawValue,
+      myNum: messenger.name.num, peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
     messenger.dispatcher?.dispatch(message)
   }
 
@@ -141,6 +149,7 @@ extension Connection: TransportStreamDelegate {
     while index != sent.endIndex {
       let entry = sent[index]
       let message = entry.message
+      MsgrTrace.encode(conn: id, seq: entry.seq)
       encoder.writeMessage(
         header: message.header(seq: entry.seq, ackSeq: inSeq), front: message.front,
         middle: message.middle, data: message.data, dataCRC: message.dataCRC, into: &out
@@ -201,6 +210,7 @@ extension Connection: TransportStreamDelegate {
       fault("injected socket failure on write")
       return
     }
+    MsgrTrace.write(conn: id, seq: outSeq)
     stream.flush()
   }
 }

@@ -1,4 +1,5 @@
 import LoligoCore
+import LoligoTrace
 import LoligoWire
 import NIOConcurrencyHelpers
 import NIOCore
@@ -214,6 +215,10 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
     if state == .closed { return }
     for message in batch {
       outSeq += 1
+      MsgrTrace.send(
+        conn: id, seq: outSeq, type: message.type, tid: message.tid, length: message.payloadBytes,
+        myType: messenger.name.type.rawValue, myNum: messenger.name.num,
+        peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
       sent.append(Outgoing(seq: outSeq, message: message))
     }
     if state == .ready { writeQueued() }

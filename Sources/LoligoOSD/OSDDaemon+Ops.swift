@@ -3,6 +3,7 @@ import LoligoCore
 import LoligoMessages
 import LoligoMessenger
 import LoligoPlacement
+import LoligoTrace
 import NIOCore
 
 /// Client requests and their replication. On the loop.
@@ -15,6 +16,7 @@ extension OSDDaemon {
     dataCRC: UInt32? = nil
   ) {
     let reply = OSDOpReply(result: result, epoch: map?.epoch ?? 0, operations: operations)
+    OSDTrace.opReply(osd: id, client: message.source?.num ?? -1, tid: message.tid, result: result)
     let answer = reply.message(tid: message.tid, data: data)
     answer.dataCRC = dataCRC
     message.connection?.send(answer)
@@ -23,6 +25,8 @@ extension OSDDaemon {
   func handleClientOp(_ message: Message) {
     let started = DispatchTime.now().uptimeNanoseconds
     guard let source = message.source else { return }
+    OSDTrace.opReceive(
+      osd: id, client: source.num, tid: message.tid, length: message.payloadBytes)
     let op: OSDOp
     do {
       op = try OSDOp(message)
@@ -64,6 +68,8 @@ extension OSDDaemon {
       return reply(message, result: Self.errAgain, operations: [], data: ByteBuffer())
     }
     let request = RequestID(client: source.num, tid: message.tid)
+    OSDTrace.opQueue(
+      osd: id, client: source.num, tid: message.tid, pool: pgid.pool, seed: pgid.seed)
     if let cached = pg.recent[request] {
       stats.duplicates.add()
       return reply(
@@ -79,6 +85,9 @@ extension OSDDaemon {
     let object = ObjectID(op.objectName, namespace: op.namespace)
     let payloads = OSDOpExecution.payloads(op.operations, data: message.data)
     stats.ops.add()
+    OSDTrace.opStart(
+      osd: id, client: source.num, tid: message.tid, pool: pgid.pool, seed: pgid.seed,
+      object: op.objectName, write: op.operations.contains(where: \.code.isWrite))
     guard op.operations.contains(where: \.code.isWrite) else {
       let (results, out, code, crc) = OSDOpExecution.reads(
         op.operations, payloads: payloads, pg: pgid, object: object, store: store)
@@ -122,6 +131,9 @@ extension OSDDaemon {
       guard let self else { return }
       self.onLoop {
         write.localDone = true
+        OSDTrace.opStoreCommit(
+          osd: self.id, client: request.client, tid: request.tid, pool: pgid.pool,
+          seed: pgid.seed, version: version, replica: false, result: result.traceCode)
         if case .failure(let error) = result {
           Log.shared.error("osd", "osd.\(self.id): store failed a write on \(pgid): \(error)")
           self.fail(pg, write, code: error.code)
@@ -140,6 +152,9 @@ extension OSDDaemon {
         write.pendingReplicas.remove(replica)
         continue
       }
+      OSDTrace.opReplicaSend(
+        osd: id, client: request.client, tid: request.tid, pool: pgid.pool, seed: pgid.seed,
+        replica: replica, version: version)
       repTid += 1
       repWaiting[repTid] = (pgid, version)
       let forward = repOp.message(tid: repTid, data: message.data)
@@ -168,6 +183,7 @@ extension OSDDaemon {
     pg.remember(write.request, CachedReply(result: 0, operations: write.operations))
     let reply = OSDOpReply(result: 0, epoch: map?.epoch ?? 0, operations: write.operations)
     for (connection, tid) in zip(write.waiting, write.tids) {
+      OSDTrace.opReply(osd: id, client: write.request.client, tid: tid, result: 0)
       connection.send(reply.message(tid: tid))
     }
     stats.writeLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - write.started)
@@ -178,6 +194,7 @@ extension OSDDaemon {
     pg.inProgress[write.request] = nil
     let reply = OSDOpReply(result: code, epoch: map?.epoch ?? 0)
     for (connection, tid) in zip(write.waiting, write.tids) {
+      OSDTrace.opReply(osd: id, client: write.request.client, tid: tid, result: code)
       connection.send(reply.message(tid: tid))
     }
   }
@@ -198,6 +215,9 @@ extension OSDDaemon {
     let object = ObjectID(repOp.objectName, namespace: repOp.namespace)
     let payloads = OSDOpExecution.payloads(repOp.operations, data: message.data)
     let pg = pgFor(pgid)
+    OSDTrace.repopStart(
+      osd: id, client: repOp.client, tid: repOp.clientTid, pool: repOp.pool, seed: repOp.seed,
+      version: repOp.logVersion)
     var transaction: StoreTransaction
     do throws(OSDOpError) {
       transaction =
@@ -222,12 +242,15 @@ extension OSDDaemon {
     stats.subopInBytes.add(UInt64(message.data.readableBytes))
     let tid = message.tid
     let latency = stats.subopLatency
-    store.submit(transaction) { result in
+    store.submit(transaction) { [id] result in
       let code: Int32
       switch result {
       case .success: code = 0
       case .failure(let error): code = error.code
       }
+      OSDTrace.opStoreCommit(
+        osd: id, client: repOp.client, tid: repOp.clientTid, pool: repOp.pool, seed: repOp.seed,
+        version: repOp.logVersion, replica: true, result: code)
       connection.send(
         OSDRepOpReply(
           pool: repOp.pool, seed: repOp.seed, logVersion: repOp.logVersion, result: code
@@ -241,6 +264,9 @@ extension OSDDaemon {
       let waiting = repWaiting.removeValue(forKey: message.tid), let pg = pgs[waiting.pg],
       let write = pg.inFlight[waiting.version]
     else { return }
+    OSDTrace.opReplicaAck(
+      osd: id, client: write.request.client, tid: write.request.tid, pool: waiting.pg.pool,
+      seed: waiting.pg.seed, replica: source.num, result: reply.result)
     if reply.result != 0 {
       Log.shared.error(
         "osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")

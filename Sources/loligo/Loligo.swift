@@ -24,7 +24,7 @@ struct Loligo: ParsableCommand {
       OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
       PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self,
       ListObjectsCommand.self,
-      BenchCommand.self, CleanupCommand.self,
+      BenchCommand.self, CleanupCommand.self, TraceCommand.self,
     ]
   )
 }

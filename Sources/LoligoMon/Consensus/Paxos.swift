@@ -1,3 +1,4 @@
+import LoligoTrace
 import NIOCore
 
 /// Ceph's variant of Paxos as a state machine: one value in flight at a time, recovery (collect
@@ -142,6 +143,7 @@ struct Paxos {
       fx.put(MonStoreKeys.paxos, MonStoreKeys.version(version), value)
     }
     lastCommitted = version
+    MonTrace.paxosCommit(rank: rank, version: version, leader: isLeader)
     fx.put(MonStoreKeys.paxos, MonStoreKeys.lastCommitted, version)
     if firstCommitted == 0 {
       firstCommitted = version

@@ -1,3 +1,4 @@
+import LoligoTrace
 import NIOCore
 
 /// Paxos phase 2: begin / accept / commit, one value in flight at a time.
@@ -18,6 +19,7 @@ extension Paxos {
   mutating func begin(_ value: ByteBuffer, now: UInt64, _ fx: inout MonEffects) {
     precondition(isLeader && newValue == nil)
     let version = lastCommitted + 1
+    MonTrace.paxosBegin(rank: rank, version: version, pn: acceptedPN, bytes: value.readableBytes)
     if state == .active { state = .updating }
     accepted = RankSet([rank])
     newValue = value
@@ -88,6 +90,7 @@ extension Paxos {
     }
     guard m.lastCommitted == lastCommitted else { return }
     accepted.insert(from)
+    MonTrace.paxosAccept(rank: rank, from: from, version: lastCommitted + 1)
     if accepted == quorum {
       commitAsLeader(now: now, &fx)
     }

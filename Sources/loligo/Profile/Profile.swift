@@ -18,6 +18,9 @@ import TOMLKit
 ///     msg_length = 4096
 ///     [config]          # any config option, for both sides
 ///     ms_type = "tcp"
+///
+/// Either kind may say `trace = true` (top level): the run is then recorded with LTTng and
+/// exported beside its results (see `ProfileTrace`).
 struct Profile {
   struct Server {
     var workers = 1
@@ -54,6 +57,8 @@ struct Profile {
   var server = Server()
   var client = Client()
   var poolRun = PoolRun()
+  /// Record the run with `loligo trace` and export it.
+  var trace = false
   /// Config overrides as `--name value` pairs for both tools.
   var config: [(String, String)] = []
 
@@ -88,6 +93,10 @@ struct Profile {
     kind = table["kind"]?.string ?? "messenger"
     guard kind == "messenger" || kind == "pool" else {
       throw ProfileError("\(path): kind '\(kind)' is not supported (messenger or pool)")
+    }
+    if let raw = table["trace"] {
+      guard let value = raw.bool else { throw ProfileError("\(path): trace must be true or false") }
+      trace = value
     }
     func integer(_ section: TOMLTable?, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>)
       throws -> Int

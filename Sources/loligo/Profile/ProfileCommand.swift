@@ -51,10 +51,17 @@ struct ProfileCommand: ParsableCommand {
       } catch {
         throw ValidationError("\(error)")
       }
-      if loaded.kind == "pool" {
-        try PoolProfileRunner(profile: loaded, resultsDirectory: results).run()
+      let run = {
+        if loaded.kind == "pool" {
+          try PoolProfileRunner(profile: loaded, resultsDirectory: results).run()
+        } else {
+          try MessengerProfileRunner(profile: loaded, resultsDirectory: results).run()
+        }
+      }
+      if loaded.trace {
+        try ProfileTrace(profile: loaded, resultsDirectory: results).record(run)
       } else {
-        try MessengerProfileRunner(profile: loaded, resultsDirectory: results).run()
+        try run()
       }
     }
   }
