@@ -7,10 +7,11 @@
 #   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh pool-benchmark        pools (rados bench) side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh tracing-benchmark     what the LTTng tracepoints cost, off / no session / recording
+#   ./bench.sh rdma-benchmark        perf-msgr over RDMA (soft-verbs) vs TCP, msgs/s and CPU
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-quick}" in
   -h|--help|help)
@@ -45,6 +46,11 @@ case "${1:-quick}" in
     shift
     scripts/setup.sh
     exec scripts/tracing-benchmark.sh "$@"
+    ;;
+  rdma-benchmark)
+    shift
+    scripts/setup.sh
+    exec scripts/rdma-benchmark.sh "$@"
     ;;
   *)
     scripts/setup.sh

@@ -324,3 +324,33 @@ uint64_t lv_memlock_limit(void) {
 int lv_eventfd_nonblocking(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 int lv_accept_nonblocking(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+int lv_async_fd(void *ctx) {
+  struct ibv_context *c = ctx;
+  int flags = fcntl(c->async_fd, F_GETFL);
+  fcntl(c->async_fd, F_SETFL, flags | O_NONBLOCK);
+  return c->async_fd;
+}
+
+int lv_take_async_event(void *ctx, int *type, uint32_t *qp_num) {
+  struct ibv_async_event event;
+  if (ibv_get_async_event((struct ibv_context *)ctx, &event)) return 0;
+  *type = (int)event.event_type;
+  *qp_num = 0;
+  switch (event.event_type) {
+  case IBV_EVENT_QP_FATAL:
+  case IBV_EVENT_QP_REQ_ERR:
+  case IBV_EVENT_QP_ACCESS_ERR:
+  case IBV_EVENT_COMM_EST:
+  case IBV_EVENT_SQ_DRAINED:
+  case IBV_EVENT_PATH_MIG:
+  case IBV_EVENT_PATH_MIG_ERR:
+  case IBV_EVENT_QP_LAST_WQE_REACHED:
+    *qp_num = event.element.qp->qp_num;
+    break;
+  default:
+    break;
+  }
+  ibv_ack_async_event(&event);
+  return 1;
+}

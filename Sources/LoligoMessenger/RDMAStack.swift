@@ -303,6 +303,7 @@ final class RDMAStack: @unchecked Sendable {
   /// after the last completion, then arms them and sleeps on the completion channel.
   private func poll() {
     let budgetNs = UInt64(configuration.pollingMicroseconds) * 1000
+    let asyncEvents = device.asyncEventDescriptor
     let completions = UnsafeMutableBufferPointer<WorkCompletion>.allocate(capacity: 32)
     completions.initialize(repeating: .empty)
     var lastWork = monotonicNanoseconds()
@@ -341,10 +342,29 @@ final class RDMAStack: @unchecked Sendable {
         armed = true
         continue
       }
-      var descriptor = pollfd(fd: channel.fileDescriptor, events: Int16(POLLIN), revents: 0)
-      _ = Glibc.poll(&descriptor, 1, draining ? 5 : 100)
+      var descriptors = [pollfd(fd: channel.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+      if let fd = asyncEvents {
+        descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+      }
+      _ = Glibc.poll(&descriptors, nfds_t(descriptors.count), draining ? 5 : 100)
       channel.takeEvents()
+      if descriptors.count > 1 && descriptors[1].revents != 0 { handleAsyncEvents() }
       armed = false
+    }
+  }
+
+  /// A queue pair the device failed outside any work request (QP fatal, access error) goes to
+  /// the error state, so its outstanding requests complete as flushed and its stream faults;
+  /// other events (port down, ...) are logged.
+  private func handleAsyncEvents() {
+    for event in device.takeAsyncEvents() {
+      Log.shared.error("ms", "rdma: \(device.name): \(event)")
+      guard event.isQueuePairFatal, let number = event.queuePairNumber else { continue }
+      let qp = lock.withLock { queuePairs[number] }
+      qp?.moveToError()
+      if let stream = lock.withLock({ streams[number] }) {
+        stream.eventLoop.execute { stream.fault("queue pair failed: \(event)") }
+      }
     }
   }
 

@@ -111,6 +111,18 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
       maxCompletionQueueEntries: Int(info.max_cqe), maxMemoryRegionBytes: info.max_mr_size)
   }
 
+  public var asyncEventDescriptor: Int32? { lv_async_fd(context) }
+
+  public func takeAsyncEvents() -> [AsyncEvent] {
+    var events: [AsyncEvent] = []
+    var type: Int32 = 0
+    var number: UInt32 = 0
+    while events.count < 64 && lv_take_async_event(context, &type, &number) == 1 {
+      events.append(AsyncEvent(type: type, queuePairNumber: number == 0 ? nil : number))
+    }
+    return events
+  }
+
   public func registerMemory(
     _ base: UnsafeMutableRawPointer, length: Int, access: MemoryAccess
   ) throws(VerbsError) -> any MemoryRegion {

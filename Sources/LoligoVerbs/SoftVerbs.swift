@@ -59,7 +59,8 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
   private let listenFD: Int32
   let wakeFD: Int32
   private var thread: Thread?
-  let onWireThread = ManagedAtomic<Bool>(false)
+  /// The wire thread's id, to skip waking it from itself.
+  private var wireThread = pthread_t(bitPattern: 0)
   /// SENDs that found no receive posted and had to wait (receiver-not-ready).
   public var receiverNotReadyEvents: Int { lock.withLock { rnrEvents } }
   var rnrEvents = 0
@@ -138,6 +139,10 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
   }
 
   // MARK: VerbsDevice
+
+  /// Soft-verbs reports every failure through completions: no asynchronous events.
+  public var asyncEventDescriptor: Int32? { nil }
+  public func takeAsyncEvents() -> [AsyncEvent] { [] }
 
   public func registerMemory(
     _ base: UnsafeMutableRawPointer, length: Int, access: MemoryAccess
@@ -322,7 +327,7 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
     case .blocked:
       if !link.wantWrite {
         link.wantWrite = true
-        if !onWireThread.load(ordering: .relaxed) { wake() }
+        wakeUnlessOnWireThread()
       }
     case .failed:
       linkFailed(link)
@@ -343,7 +348,13 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
     if let qp = link.qp, qp.link === link { qp.link = nil }
     link.qp = nil
     // The fd is closed by the wire thread, which may be polling it right now.
-    if !onWireThread.load(ordering: .relaxed) { wake() }
+    wakeUnlessOnWireThread()
+  }
+
+  /// A posting thread changed what the wire thread must poll for (a write that blocked, a
+  /// wire to close): wake it. The wire thread itself rebuilds its poll set anyway.
+  private func wakeUnlessOnWireThread() {
+    if pthread_equal(wireThread, pthread_self()) == 0 { wake() }
   }
 
   func now() -> Double {
@@ -355,7 +366,7 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
   // MARK: the wire thread
 
   private func run() {
-    onWireThread.store(true, ordering: .relaxed)
+    lock.withLock { wireThread = pthread_self() }
     var fds: [pollfd] = []
     var polled: [SoftLink] = []
     while true {

@@ -15,6 +15,12 @@ public protocol VerbsDevice: AnyObject, Sendable {
   var gid: VerbsGID { get }
   var limits: VerbsLimits { get }
 
+  /// A file descriptor that becomes readable when the device has asynchronous events (port
+  /// changes, queue pairs failed outside any work request); nil when the device has none.
+  var asyncEventDescriptor: Int32? { get }
+  /// Takes the pending asynchronous events.
+  func takeAsyncEvents() -> [AsyncEvent]
+
   func registerMemory(
     _ base: UnsafeMutableRawPointer, length: Int, access: MemoryAccess
   ) throws(VerbsError) -> any MemoryRegion
@@ -291,5 +297,35 @@ public enum VerbsError: Error, CustomStringConvertible, Equatable {
       .resources(let why), .invalidArgument(let why):
       return why
     }
+  }
+}
+
+/// An asynchronous device event (numbered as `enum ibv_event_type`).
+public struct AsyncEvent: Sendable, CustomStringConvertible {
+  public var type: Int32
+  /// The queue pair it concerns, or nil.
+  public var queuePairNumber: UInt32?
+
+  public init(type: Int32, queuePairNumber: UInt32?) {
+    self.type = type
+    self.queuePairNumber = queuePairNumber
+  }
+
+  /// The queue pair can no longer work (IBV_EVENT_QP_FATAL, _REQ_ERR, _ACCESS_ERR).
+  public var isQueuePairFatal: Bool {
+    queuePairNumber != nil && (type == 1 || type == 2 || type == 3)
+  }
+
+  public var description: String {
+    let names: [Int32: String] = [
+      0: "CQ error", 1: "QP fatal", 2: "QP request error", 3: "QP access error",
+      4: "communication established", 5: "SQ drained", 6: "path migrated",
+      7: "path migration error", 8: "device fatal", 9: "port active", 10: "port error",
+      11: "LID change", 12: "P_Key change", 13: "SM change", 14: "SRQ error",
+      15: "SRQ limit reached", 16: "QP last WQE reached", 17: "client reregister",
+      18: "GID change",
+    ]
+    let name = names[type] ?? "event \(type)"
+    return queuePairNumber.map { "\(name) on QP \($0)" } ?? name
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import LoligoVerbs
 import XCTest
+
+@testable import LoligoVerbs
 
 /// One end of a soft-verbs connection: a device's queues, a queue pair and 1 MiB of memory.
 final class Side {
@@ -331,6 +332,41 @@ final class SoftVerbsTests: XCTestCase {
     XCTAssertEqual(poll(&descriptor, 1, 10_000), 1, "the channel became readable")
     channel.takeEvents()
     XCTAssertEqual(try XCTUnwrap(next(cq)).byteLength, 3)
+  }
+
+  /// Garbage from another local process on the device's socket (no HELLO, a bogus HELLO, a
+  /// header claiming a huge payload) closes that wire; the device keeps serving real pairs.
+  func testHostileBytesOnTheWireAreRefused() throws {
+    let device = try makeDevice()
+    var random = SystemRandomNumberGenerator()
+    var bogusHello = [UInt8](repeating: 0, count: 32)
+    bogusHello[0] = 7  // HELLO
+    bogusHello[4] = 200  // with a 200-byte payload instead of 16
+    var huge = [UInt8](repeating: 0, count: 32)
+    huge[0] = 1  // SEND before any HELLO
+    huge[4...7] = [0xFF, 0xFF, 0xFF, 0x7F]
+    let inputs: [[UInt8]] = [
+      (0..<4096).map { _ in UInt8.random(in: 0...255, using: &random) }, bogusHello, huge,
+    ]
+    for bytes in inputs {
+      let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+      XCTAssertGreaterThanOrEqual(fd, 0)
+      defer { close(fd) }
+      var address = SoftVerbs.socketAddress(device.gid)
+      let connected = withUnsafePointer(to: &address.0) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, address.1) }
+      }
+      XCTAssertEqual(connected, 0)
+      _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+      var tv = timeval(tv_sec: 5, tv_usec: 0)
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+      var buffer = [UInt8](repeating: 0, count: 64)
+      XCTAssertEqual(recv(fd, &buffer, 64, 0), 0, "the device closed the wire")
+    }
+    let (a, b) = try connected(b: device)
+    try b.postReceive(id: 1, 0, 64)
+    try a.qp.postSend(SendRequest(id: 1, opcode: .send, local: a.sge(0, 8)))
+    XCTAssertEqual(try XCTUnwrap(next(b.receiveCQ)).status, .success)
   }
 
   func testRemoteWriteNeedsLocalWrite() throws {

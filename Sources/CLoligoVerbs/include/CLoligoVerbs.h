@@ -93,6 +93,12 @@ int lv_post_recv(void *qp, uint64_t wr_id, uint64_t addr, uint32_t length, uint3
 void *lv_reg_mr(void *pd, void *addr, size_t length, int access, uint32_t *lkey, uint32_t *rkey);
 int lv_dereg_mr(void *mr);
 
+/// The device's asynchronous event fd (made non-blocking), for poll().
+int lv_async_fd(void *ctx);
+/// Takes and acknowledges one asynchronous event without blocking: 1 and its type (enum
+/// ibv_event_type) and, for queue pair events, the QP number (else 0); 0 when none is pending.
+int lv_take_async_event(void *ctx, int *type, uint32_t *qp_num);
+
 /// ibv_fork_init: registered memory must not be shared with a forked child.
 int lv_fork_init(void);
 
