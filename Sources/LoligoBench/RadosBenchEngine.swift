@@ -173,17 +173,19 @@ final class RadosBenchEngine: @unchecked Sendable {
     switch plan.mode {
     case .write:
       var buffer: ByteBuffer
+      let crc: UInt32
       if let reused = slotBuffers[slot] {
         // Drop the slot's reference first so the stamp copies only if the I/O still holds it.
         slotBuffers[slot] = nil
         buffer = reused
-        payload.stamp(&buffer, for: index)
+        crc = payload.stamp(&buffer, for: index)
       } else {
         buffer = payload.make(for: index, allocator: allocator)
+        crc = payload.crc(for: index)
       }
       slotBuffers[slot] = buffer
       let issued = clock.now()
-      io.write(object, offset: offset, data: buffer, crc: payload.crc(for: index)) {
+      io.write(object, offset: offset, data: buffer, crc: crc) {
         [self] result in
         let done = clock.now()
         complete(
@@ -211,13 +213,15 @@ final class RadosBenchEngine: @unchecked Sendable {
     started += 1
     inFlight += 1
     var buffer: ByteBuffer?
+    var crc: UInt32 = 0
     if plan.mode == .write {
       if var reused = slotBuffers[slot] {
         slotBuffers[slot] = nil
-        payload.stamp(&reused, for: index)
+        crc = payload.stamp(&reused, for: index)
         buffer = reused
       } else {
         buffer = payload.make(for: index, allocator: allocator)
+        crc = payload.crc(for: index)
       }
       slotBuffers[slot] = buffer
     }
@@ -227,7 +231,7 @@ final class RadosBenchEngine: @unchecked Sendable {
     let clock = environment.clock
     let issued = clock.now()
     if let buffer {
-      io.write(object, offset: offset, data: buffer, crc: payload.crc(for: index)) {
+      io.write(object, offset: offset, data: buffer, crc: crc) {
         [self] result in
         finishDirect(
           Completion(slot: slot, index: index, object: object, failure: result.failure),

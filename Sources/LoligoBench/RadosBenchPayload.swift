@@ -28,10 +28,10 @@ public struct RadosBenchPayload: Sendable {
 
   /// crc32c (seed -1, as msgr2 data segments use) of op `index`, from its 40-byte head and
   /// the tail's precomputed part: what a write can send, and what a read's checked crc must be.
-  public func crc(for index: UInt64) -> UInt32 {
-    let head = head(for: index)
-    return CRC32C.combine(
-      CRC32C.checksum(head, seed: CRC32C.segmentSeed), tailCRC, shift: tailShift)
+  public func crc(for index: UInt64) -> UInt32 { crc(head: head(for: index)) }
+
+  private func crc(head: [UInt8]) -> UInt32 {
+    CRC32C.combine(CRC32C.checksum(head, seed: CRC32C.segmentSeed), tailCRC, shift: tailShift)
   }
 
   /// Whether `buffer` is exactly op `index`. With `crc`, the checksum the transport computed
@@ -67,8 +67,12 @@ public struct RadosBenchPayload: Sendable {
 
   /// Turns a buffer made by `make` into op `index` by rewriting only its head. If the previous
   /// write still holds the buffer, copy-on-write gives this op its own storage.
-  public func stamp(_ buffer: inout ByteBuffer, for index: UInt64) {
-    buffer.setBytes(head(for: index), at: buffer.readerIndex)
+  /// Returns the op's crc, from the same head (one formatting per op).
+  @discardableResult
+  public func stamp(_ buffer: inout ByteBuffer, for index: UInt64) -> UInt32 {
+    let head = head(for: index)
+    buffer.setBytes(head, at: buffer.readerIndex)
+    return crc(head: head)
   }
 
   /// Whether `buffer` is exactly op `index`.

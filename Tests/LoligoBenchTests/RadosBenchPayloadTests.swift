@@ -70,6 +70,8 @@ final class RadosBenchPayloadTests: XCTestCase {
         let crc = CRC32C.checksum(buffer, seed: CRC32C.segmentSeed)
         XCTAssertEqual(payload.crc(for: index), crc, "size \(size) op \(index)")
         XCTAssertTrue(payload.matches(buffer, crc: crc, index: index))
+        var restamped = payload.make(for: index + 1, allocator: ByteBufferAllocator())
+        XCTAssertEqual(payload.stamp(&restamped, for: index), crc, "stamp gives the op's crc")
         if size >= 30 {  // shorter ops cut the number off: every op is the same
           XCTAssertFalse(payload.matches(buffer, crc: crc, index: index + 1), "another op's bytes")
         }

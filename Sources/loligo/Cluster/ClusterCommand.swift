@@ -176,11 +176,9 @@ struct ClusterCommand: ParsableCommand {
 
     /// How many PGs of `pool` the OSD leads and reports active.
     static func activePrimaryPGs(of pool: Int, layout: ClusterLayout, daemon: String) -> Int {
-      var config = Config()
-      try? config.load(file: layout.confPath, entity: daemon)
       guard
-        let reply = try? adminSocketRequest(
-          path: config.path(.adminSocket, entity: daemon), command: "pg ls", timeout: 2),
+        let path = try? DaemonCommand.socketPath(of: daemon, clusterFile: layout.confPath),
+        let reply = try? adminSocketRequest(path: path, command: "pg ls", timeout: 2),
         let object = try? JSONSerialization.jsonObject(with: Data(reply.utf8)) as? [String: Any],
         let pgs = object["pgs"] as? [[String: Any]]
       else { return 0 }

@@ -23,18 +23,21 @@ struct DaemonCommand: ParsableCommand {
   @Option(help: "Cluster file; else $LOLIGO_CONF, else ./loligo.toml.") var conf: String?
   @Option(help: "Admin socket path (instead of the cluster file's).") var socket: String?
 
+  /// Where daemon `name` answers, from the cluster file (`admin_socket`) or the default.
+  static func socketPath(of name: String, clusterFile: String?) throws -> String {
+    var config = Config()
+    if let clusterFile {
+      do { try config.load(file: clusterFile, entity: name) } catch {
+        throw ClusterError("\(error)")
+      }
+    }
+    return config.path(.adminSocket, entity: name)
+  }
+
   func run() throws {
     guard name.contains(".") else { throw ValidationError("NAME is TYPE.ID, e.g. osd.0") }
-    let path: String
-    if let socket {
-      path = socket
-    } else {
-      var config = Config()
-      if let file = ClusterFile.locate(explicit: conf) {
-        do { try config.load(file: file, entity: name) } catch { throw ClusterError("\(error)") }
-      }
-      path = config.path(.adminSocket, entity: name)
-    }
+    let path =
+      try socket ?? Self.socketPath(of: name, clusterFile: ClusterFile.locate(explicit: conf))
     let words = command.isEmpty ? ["help"] : command
     let reply: String
     do {
