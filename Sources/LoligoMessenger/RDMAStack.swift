@@ -143,7 +143,7 @@ final class RDMAStack: @unchecked Sendable {
         gidIndex: configuration.gidIndex)
       try MemoryLockCheck.check(required: configuration.poolBytes + (16 << 20))
       if configuration.connectionManager {
-        if let why = rdmaConnectionManagerUnavailable() { throw VerbsError.noDevice(why) }
+        _ = try CMEventChannel.open()
         throw VerbsError.invalidArgument(
           "ms_async_rdma_cm = true: connection set-up through rdma_cm is not implemented;"
             + " leave it false to exchange queue pair addresses over the TCP side channel")
