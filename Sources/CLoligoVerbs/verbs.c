@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <infiniband/verbs.h>
-#include <rdma/rdma_cma.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -81,6 +80,8 @@ int lv_query_port(void *ctx, uint8_t port, int gid_index, lv_port_info *out) {
   out->max_srq_wr = da.max_srq_wr;
   out->max_cqe = da.max_cqe;
   out->max_mr_size = da.max_mr_size;
+  out->max_qp_rd_atom = da.max_qp_rd_atom;
+  out->max_qp_init_rd_atom = da.max_qp_init_rd_atom;
   return 0;
 }
 
@@ -305,14 +306,6 @@ void *lv_reg_mr(void *pd, void *addr, size_t length, int access, uint32_t *lkey,
 int lv_dereg_mr(void *mr) { return ibv_dereg_mr((struct ibv_mr *)mr); }
 
 int lv_fork_init(void) { return ibv_fork_init(); }
-
-int lv_rdma_cm_probe(void) {
-  errno = 0;
-  struct rdma_event_channel *ch = rdma_create_event_channel();
-  if (ch == NULL) return errno ? errno : ENODEV;
-  rdma_destroy_event_channel(ch);
-  return 0;
-}
 
 uint64_t lv_memlock_limit(void) {
   struct rlimit rl;

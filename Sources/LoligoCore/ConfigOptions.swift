@@ -94,7 +94,7 @@ extension ConfigOption {
   )
   public static let msAsyncRdmaCm = ConfigOption(
     "ms_async_rdma_cm", .bool, default: .bool(false),
-    "Set up connections through librdmacm instead of the TCP side channel (hardware only; not implemented yet: startup says so)."
+    "Set up connections through librdmacm (rdma_cm) instead of the TCP side channel: peers are reached by IP address in rdma_cm's port space, so the device needs an IP address (RoCE, iWARP, soft-RoCE). Hardware only."
   )
   public static let msRdmaZeroCopyThreshold = ConfigOption(
     "ms_rdma_zero_copy_threshold", .size(0...(2 << 30)), default: .int(64 << 10),

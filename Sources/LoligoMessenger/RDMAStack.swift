@@ -103,6 +103,8 @@ final class RDMAStack: @unchecked Sendable {
   let receivePool: ChunkPool
   /// Receive requests each connection may have posted, one per receive credit.
   let credits: Int
+  /// With `ms_async_rdma_cm`: the event channel and thread that set connections up.
+  let connectionManager: RDMAConnectionManager?
 
   private let lock = NIOLock()
   private var streams: [UInt32: RDMAStream] = [:]
@@ -135,19 +137,30 @@ final class RDMAStack: @unchecked Sendable {
     self.configuration = configuration
     let device: any VerbsDevice
     if configuration.isSoft {
+      guard !configuration.connectionManager else {
+        throw VerbsError.invalidArgument(
+          "ms_async_rdma_cm = true needs a hardware RDMA device (rdma_cm has no soft-verbs"
+            + " counterpart); name one with ms_async_rdma_device_name or leave it false")
+      }
       // Soft-verbs memory is ordinary memory: no locking limit applies.
       device = try SoftVerbs.shared()
+      connectionManager = nil
+    } else if configuration.connectionManager {
+      // The event channel first: without rdma_cm nothing else is worth opening, and its
+      // failure says what to check.
+      let events = try CMEventChannel.open()
+      let hardware = try HardwareVerbs.open(
+        name: configuration.deviceName, port: configuration.port,
+        gidIndex: configuration.gidIndex, connectionManager: true)
+      try MemoryLockCheck.check(required: configuration.poolBytes + (16 << 20))
+      device = hardware
+      connectionManager = RDMAConnectionManager(events: events, device: hardware)
     } else {
       device = try HardwareVerbs.open(
         name: configuration.deviceName, port: configuration.port,
         gidIndex: configuration.gidIndex)
       try MemoryLockCheck.check(required: configuration.poolBytes + (16 << 20))
-      if configuration.connectionManager {
-        if let why = rdmaConnectionManagerUnavailable() { throw VerbsError.noDevice(why) }
-        throw VerbsError.invalidArgument(
-          "ms_async_rdma_cm = true: connection set-up through rdma_cm is not implemented;"
-            + " leave it false to exchange queue pair addresses over the TCP side channel")
-      }
+      connectionManager = nil
     }
     self.device = device
     let limits = device.limits
@@ -199,11 +212,18 @@ final class RDMAStack: @unchecked Sendable {
 
   var transportKind: UInt8 { configuration.isSoft ? 0 : 1 }
 
+  /// What this side tells each peer at set-up.
+  var localParameters: RDMAConnectionParameters {
+    RDMAConnectionParameters(
+      credits: credits, bufferSize: configuration.bufferSize,
+      readLimit: configuration.zeroCopyInflight)
+  }
+
   // MARK: connections
 
-  /// A queue pair for a new stream, with its receive credits reserved (and, without SRQ, its
-  /// receives posted). Throws when the receive pool cannot back another connection.
-  func makeQueuePair(for stream: RDMAStream) throws -> any QueuePair {
+  /// A queue pair for a new stream (on the rdma_cm id `cm` if given), with its receive credits
+  /// reserved. Throws when the receive pool cannot back another connection.
+  func makeQueuePair(for stream: RDMAStream, on cm: CMID? = nil) throws -> any QueuePair {
     let perConnection = credits + 1
     let reserved: Bool = lock.withLock {
       guard unreservedReceives >= perConnection else { return false }
@@ -217,9 +237,19 @@ final class RDMAStack: @unchecked Sendable {
           + " ms_async_rdma_receive_buffers = \(configuration.receiveBuffers))")
     }
     do {
-      let qp = try device.makeQueuePair(
-        sendCQ: sendCQ, receiveCQ: receiveCQ, srq: srq, maxSend: stream.sendQueueDepth,
-        maxReceive: perConnection)
+      let qp: any QueuePair
+      if let cm {
+        guard let connectionManager else {
+          throw VerbsError.invalidState("an rdma_cm queue pair without ms_async_rdma_cm")
+        }
+        qp = try cm.makeQueuePair(
+          device: connectionManager.device, sendCQ: sendCQ, receiveCQ: receiveCQ, srq: srq,
+          maxSend: stream.sendQueueDepth, maxReceive: perConnection)
+      } else {
+        qp = try device.makeQueuePair(
+          sendCQ: sendCQ, receiveCQ: receiveCQ, srq: srq, maxSend: stream.sendQueueDepth,
+          maxReceive: perConnection)
+      }
       lock.withLock {
         streams[qp.number] = stream
         queuePairs[qp.number] = qp
@@ -403,7 +433,8 @@ final class RDMAStack: @unchecked Sendable {
   /// Takes over a closed stream's queue pair: the polling thread waits for its FIN (at most
   /// 2 s), moves it to the error state, posts the beacon, and destroys it once the beacon's
   /// completion (and, without SRQ, every flushed receive) came back, so no completion can
-  /// name it afterwards. Then its registrations are released and the side channel closed.
+  /// name it afterwards. Then its registrations are released and its link let go (the side
+  /// channel closed, or the rdma_cm id disconnected and destroyed).
   func retire(_ retired: RetiringQueuePair, from stream: RDMAStream) {
     lock.withLock {
       streams[retired.qp.number] = nil
@@ -486,8 +517,7 @@ final class RDMAStack: @unchecked Sendable {
     retired.regions.removeAll()
     retired.keep.removeAll()
     releaseCredits()
-    // Its event loop may be gone by now (a messenger shut down meanwhile closed it anyway).
-    if retired.channel.isActive { retired.channel.close(promise: nil) }
+    retired.link.release()
   }
 
   /// A completion whose stream is gone (a late one after its drain): give its chunk back.
@@ -530,7 +560,7 @@ final class RetiringQueuePair: @unchecked Sendable {
   var receivesOutstanding: Int
   var regions: [any MemoryRegion]
   var keep: [ByteBuffer]
-  let channel: any Channel
+  let link: any RDMAConnectionLink
   var backlog: [WorkCompletion] = []
   var beaconPosted = false
   var beaconDone = false
@@ -538,7 +568,7 @@ final class RetiringQueuePair: @unchecked Sendable {
 
   init(
     qp: any QueuePair, finPending: Bool, receivesOutstanding: Int, regions: [any MemoryRegion],
-    keep: [ByteBuffer], channel: any Channel
+    keep: [ByteBuffer], link: any RDMAConnectionLink
   ) {
     self.qp = qp
     self.finPending = finPending
@@ -546,6 +576,6 @@ final class RetiringQueuePair: @unchecked Sendable {
     self.receivesOutstanding = receivesOutstanding
     self.regions = regions
     self.keep = keep
-    self.channel = channel
+    self.link = link
   }
 }

@@ -36,12 +36,13 @@ public struct RDMATransportError: Error, CustomStringConvertible {
 /// Closing: FIN (when a credit is left and the peer has not ended first), then the beacon: the
 /// queue pair goes to the error state and a zero-length SEND is posted; its (flushed)
 /// completion comes after every earlier one, so when it arrives no completion can still name
-/// this queue pair or its chunks and the QP is destroyed. The TCP side channel that exchanged
-/// the queue pair addresses stays open as a liveness signal: it closes with a BYE byte after an
-/// orderly end, and without one when the peer process died.
+/// this queue pair or its chunks and the QP is destroyed. The link that set the queue pair up
+/// (`RDMAConnectionLink`) stays as a liveness signal: the TCP side channel closes with a BYE
+/// byte after an orderly end and without one when the peer process died; rdma_cm reports
+/// DISCONNECTED once the peer's end is gone.
 ///
-/// Threading: state belongs to the event loop of the side channel; the polling thread hands
-/// completions over through `inbox` (one hop per burst).
+/// Threading: state belongs to the stream's event loop; the polling thread hands completions
+/// over through `inbox` (one hop per burst).
 final class RDMAStream: TransportStream, @unchecked Sendable {
   enum Kind: UInt32 {
     case stream = 1
@@ -72,11 +73,11 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   }
 
   let stack: RDMAStack
-  let channel: any Channel
+  let link: any RDMAConnectionLink
   let eventLoop: any EventLoop
   let allocator: ByteBufferAllocator
-  var remoteAddress: SocketAddress? { channel.remoteAddress }
-  var localAddress: SocketAddress? { channel.localAddress }
+  var remoteAddress: SocketAddress? { link.remoteAddress }
+  var localAddress: SocketAddress? { link.localAddress }
   /// Send work requests a queue pair may have outstanding: every credit, every pull, control
   /// messages and the beacon.
   let sendQueueDepth: Int
@@ -126,28 +127,39 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
 
   let creditThreshold: Int
 
-  init(stack: RDMAStack, channel: any Channel) {
+  init(
+    stack: RDMAStack, link: any RDMAConnectionLink, eventLoop: any EventLoop,
+    allocator: ByteBufferAllocator
+  ) {
     self.stack = stack
-    self.channel = channel
-    self.eventLoop = channel.eventLoop
-    self.allocator = channel.allocator
+    self.link = link
+    self.eventLoop = eventLoop
+    self.allocator = allocator
     let configuration = stack.configuration
     sendQueueDepth = 2 * configuration.connectionCredits + configuration.zeroCopyInflight + 8
     creditThreshold = max(2, configuration.connectionCredits / 4)
   }
 
-  /// Makes the queue pair (reserving receive credits). Throws when none can be had.
-  func createQueuePair() throws {
-    qp = try stack.makeQueuePair(for: self)
+  /// Makes the queue pair (reserving receive credits), on the rdma_cm id `cm` if given.
+  /// Throws when none can be had.
+  func createQueuePair(on cm: CMID? = nil) throws {
+    qp = try stack.makeQueuePair(for: self, on: cm)
     credited = true
   }
 
-  /// Connects the queue pair to the peer's and posts our receives (without SRQ).
-  func connect(
-    to remote: QueuePairEndpoint, peerCredits: Int, peerBufferSize: Int, peerReadLimit: Int
-  ) throws {
+  /// Side channel: connects the queue pair to the peer's, posts our receives and takes the
+  /// peer's parameters.
+  func connect(to remote: QueuePairEndpoint, peer: RDMAConnectionParameters) throws {
     guard let qp else { throw RDMATransportError("no queue pair") }
     try qp.connect(to: remote)
+    try postReceives()
+    setPeer(peer)
+  }
+
+  /// Without SRQ, posts this queue pair's receives (before the peer may send: rdma_cm needs
+  /// them before it connects, the side channel before READY).
+  func postReceives() throws {
+    guard let qp else { throw RDMATransportError("no queue pair") }
     if stack.srq == nil {
       for _ in 0...stack.credits {
         guard let chunk = stack.takeReceiveChunk() else {
@@ -159,10 +171,15 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
         receivesPosted += 1
       }
     }
-    credits = peerCredits
-    peerCreditLimit = peerCredits
-    self.peerBufferSize = min(peerBufferSize, stack.configuration.bufferSize)
-    self.peerReadLimit = min(peerReadLimit, stack.configuration.zeroCopyInflight)
+  }
+
+  /// The peer's credits, receive buffer size and READ limit (validated by the caller). Adds to
+  /// the credits: none can have been returned before, as the peer owes nothing yet.
+  func setPeer(_ peer: RDMAConnectionParameters) {
+    credits += peer.credits
+    peerCreditLimit = peer.credits
+    peerBufferSize = min(peer.bufferSize, stack.configuration.bufferSize)
+    peerReadLimit = min(peer.readLimit, stack.configuration.zeroCopyInflight)
   }
 
   func established() {
@@ -213,12 +230,8 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
       if !failed && !peerFinished && credits >= 1 && sendsInFlight < sendQueueDepth - 1 {
         fin = postBare(.fin, value: takeOwed(), id: RDMAStack.finID)
       }
-      if !failed && channel.isActive {
-        // BYE tells the peer this is an orderly end, not a crash.
-        var bye = channel.allocator.buffer(capacity: 1)
-        bye.writeInteger(RDMASideChannel.bye)
-        channel.writeAndFlush(bye, promise: nil)
-      }
+      // Side channel: BYE tells the peer this is an orderly end, not a crash.
+      if !failed { link.announceOrderlyClose() }
       retire(finPending: fin)
     case .closed:
       break
@@ -678,6 +691,25 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
   /// The side channel said BYE: an orderly end follows.
   func peerBye() { peerSaidBye = true }
 
+  /// rdma_cm reported DISCONNECTED: the peer's end is gone, after its FIN in an orderly close
+  /// or because its process died. A FIN still on its way through the completion queue gets a
+  /// moment to arrive first, so an orderly end is not reported as a fault.
+  func peerDisconnected() {
+    switch phase {
+    case .established:
+      guard !finReceived else { return }
+      eventLoop.scheduleTask(in: .milliseconds(200)) { [self] in
+        guard phase == .established, !finReceived else { return }
+        deliverInbound()
+        fault("peer disconnected (rdma_cm DISCONNECTED without FIN)")
+      }
+    case .connecting:
+      close()
+    case .closed:
+      break
+    }
+  }
+
   /// The side channel closed. Without a BYE the peer process is gone.
   func sideChannelClosed() {
     switch phase {
@@ -717,7 +749,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
     outstandingReads.removeAll()
     incoming.removeAll()
     guard let qp, credited else {
-      channel.close(promise: nil)
+      link.release()
       return
     }
     self.qp = nil
@@ -725,7 +757,7 @@ final class RDMAStream: TransportStream, @unchecked Sendable {
     let record = RetiringQueuePair(
       qp: qp, finPending: finPending,
       receivesOutstanding: stack.srq == nil ? receivesPosted : 0, regions: regions, keep: keep,
-      channel: channel)
+      link: link)
     retired = record
     stack.retire(record, from: self)
   }

@@ -24,11 +24,19 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
   let mtu: Int32
   let context: UnsafeMutableRawPointer
   let protectionDomain: UnsafeMutableRawPointer
+  /// False for a context librdmacm opened (it must stay open).
+  let ownsContext: Bool
+  /// RDMA READs a queue pair serves and issues at once, within the device's limits (what
+  /// rdma_cm negotiates as responder resources and initiator depth).
+  public let readsServed: UInt8
+  public let readsIssued: UInt8
 
-  /// Opens `name` (empty: the first device) or says in one line why it cannot.
-  public static func open(name: String, port: Int, gidIndex: Int) throws(VerbsError)
-    -> HardwareVerbs
-  {
+  /// Opens `name` (empty: the first device) or says in one line why it cannot. With
+  /// `connectionManager`, the device is opened as librdmacm sees it (`rdma_get_devices`), so
+  /// rdma_cm ids resolve to the same verbs context as our PD, CQs and SRQ.
+  public static func open(
+    name: String, port: Int, gidIndex: Int, connectionManager: Bool = false
+  ) throws(VerbsError) -> HardwareVerbs {
     var err: Int32 = 0
     let count = lv_device_count(&err)
     let hint =
@@ -59,7 +67,8 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
         "RDMA device '\(name)' not found; devices present: \(names.joined(separator: ", "))"
           + " (see `ibv_devices`)")
     }
-    guard let context = lv_open_device(name, &err) else {
+    let opened = connectionManager ? lv_cm_open_device(name, &err) : lv_open_device(name, &err)
+    guard let context = opened else {
       throw .noDevice(
         "cannot open RDMA device '\(name.isEmpty ? names.first ?? "" : name)':"
           + " \(String(cString: strerror(err))); check permissions on /dev/infiniband")
@@ -67,20 +76,22 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
     let deviceName = name.isEmpty ? (names.first ?? "?") : name
     var info = lv_port_info()
     let queried = lv_query_port(context, UInt8(truncatingIfNeeded: port), Int32(gidIndex), &info)
+    // librdmacm's contexts stay open for the process: closing one is not ours to do.
+    let close = { if !connectionManager { lv_close_device(context) } }
     guard queried == 0 else {
-      lv_close_device(context)
+      close()
       throw .noDevice(
         "RDMA device '\(deviceName)' port \(port) GID index \(gidIndex):"
           + " \(String(cString: strerror(queried))) (see `ibv_devinfo -v`)")
     }
     guard info.state == 4 else {
-      lv_close_device(context)
+      close()
       throw .noDevice(
         "RDMA device '\(deviceName)' port \(port) is not ACTIVE (state \(info.state));"
           + " check the link with `ibv_devinfo`")
     }
     guard let pd = lv_alloc_pd(context) else {
-      lv_close_device(context)
+      close()
       throw .resources("RDMA device '\(deviceName)': cannot allocate a protection domain")
     }
     // Registered memory must not be shared with a child after fork (the daemons do not fork
@@ -89,14 +100,18 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
     let gidBytes = withUnsafeBytes(of: info.gid) { Array($0) }
     return HardwareVerbs(
       name: deviceName, context: context, pd: pd, port: UInt8(truncatingIfNeeded: port),
-      gidIndex: gidIndex, info: info, gid: VerbsGID(gidBytes))
+      gidIndex: gidIndex, info: info, gid: VerbsGID(gidBytes), ownsContext: !connectionManager)
   }
 
   private init(
     name: String, context: UnsafeMutableRawPointer, pd: UnsafeMutableRawPointer, port: UInt8,
-    gidIndex: Int, info: lv_port_info, gid: VerbsGID
+    gidIndex: Int, info: lv_port_info, gid: VerbsGID, ownsContext: Bool
   ) {
     self.name = name
+    self.ownsContext = ownsContext
+    // The transport issues and serves at most 4 READs at once per queue pair (as in RTR/RTS).
+    self.readsServed = UInt8(clamping: min(4, Int(info.max_qp_rd_atom)))
+    self.readsIssued = UInt8(clamping: min(4, Int(info.max_qp_init_rd_atom)))
     self.context = context
     self.protectionDomain = pd
     self.port = port
@@ -192,7 +207,7 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
 
   deinit {
     lv_dealloc_pd(protectionDomain)
-    lv_close_device(context)
+    if ownsContext { lv_close_device(context) }
   }
 }
 
@@ -277,16 +292,26 @@ final class HardwareQueuePair: QueuePair, @unchecked Sendable {
   let qp: UnsafeMutableRawPointer
   let number: UInt32
   let initialPSN = UInt32.random(in: 0...0xFF_FFFF)
+  /// The rdma_cm id the queue pair belongs to: rdma_cm connects it and it is destroyed
+  /// through the id.
+  let connectionManager: CMID?
 
-  init(device: HardwareVerbs, qp: UnsafeMutableRawPointer, number: UInt32) {
+  init(
+    device: HardwareVerbs, qp: UnsafeMutableRawPointer, number: UInt32,
+    connectionManager: CMID? = nil
+  ) {
     self.device = device
     self.qp = qp
     self.number = number
+    self.connectionManager = connectionManager
   }
 
   var state: QueuePairState { QueuePairState(rawValue: lv_qp_state(qp)) ?? .error }
 
   func connect(to remote: QueuePairEndpoint) throws(VerbsError) {
+    guard connectionManager == nil else {
+      throw .invalidState("this queue pair is connected by rdma_cm, not by endpoint")
+    }
     let access = MemoryAccess([.localWrite, .remoteWrite, .remoteRead]).rawValue
     var rc = lv_qp_to_init(qp, device.port, access)
     guard rc == 0 else { throw .invalidState("QP to INIT: \(String(cString: strerror(rc)))") }
@@ -317,7 +342,13 @@ final class HardwareQueuePair: QueuePair, @unchecked Sendable {
     if rc != 0 { throw .resources("ibv_post_recv: \(String(cString: strerror(rc)))") }
   }
 
-  func destroy() { _ = lv_destroy_qp(qp) }
+  func destroy() {
+    if let connectionManager {
+      connectionManager.destroyQueuePair()
+    } else {
+      _ = lv_destroy_qp(qp)
+    }
+  }
 }
 
 /// Memory the configured pools would lock, checked against RLIMIT_MEMLOCK before any is
@@ -333,15 +364,6 @@ public enum MemoryLockCheck {
         + " ms_async_rdma_receive_buffers)); raise it (`ulimit -l unlimited`,"
         + " LimitMEMLOCK=infinity for a systemd unit) or make the pools smaller")
   }
-}
-
-/// Whether librdmacm can be used here (`ms_async_rdma_cm`); nil when it can, else why not.
-public func rdmaConnectionManagerUnavailable() -> String? {
-  let rc = lv_rdma_cm_probe()
-  guard rc != 0 else { return nil }
-  return "rdma_cm is unavailable: rdma_create_event_channel failed with \(errnoName(rc))"
-    + " (\(String(cString: strerror(rc)))); check that rdma-core is installed and an RDMA device"
-    + " is present (`ibv_devices`)"
 }
 
 func errnoName(_ code: Int32) -> String {

@@ -389,6 +389,26 @@ final class HardwareVerbsTests: XCTestCase {
     }
   }
 
+  /// Neither can rdma_cm be used: its event channel fails with ENODEV, in one line that says
+  /// what to check; opening the device the way librdmacm sees it fails like the plain open.
+  func testConnectionManagerUnavailableIsReportedClearly() throws {
+    XCTAssertThrowsError(try CMEventChannel.open()) { error in
+      guard case VerbsError.noDevice(let why) = error else { return XCTFail("\(error)") }
+      XCTAssertTrue(why.hasPrefix("rdma_cm is unavailable"), why)
+      XCTAssertTrue(why.contains("rdma_create_event_channel failed with ENODEV"), why)
+      for fragment in ["rdma-core", "`ibv_devices`", "`rdma link`", "rxe0", "RLIMIT_MEMLOCK"] {
+        XCTAssertTrue(why.contains(fragment), "\(fragment): \(why)")
+      }
+      XCTAssertFalse(why.contains("\n"), "one line")
+    }
+    XCTAssertThrowsError(
+      try HardwareVerbs.open(name: "rxe0", port: 1, gidIndex: 0, connectionManager: true)
+    ) { error in
+      guard case VerbsError.noDevice(let why) = error else { return XCTFail("\(error)") }
+      XCTAssertTrue(why.contains("ibv_devices"), why)
+    }
+  }
+
   func testMemoryLockLimitIsCheckedUpFront() throws {
     XCTAssertThrowsError(try MemoryLockCheck.check(required: 160 << 20, limit: 8 << 20)) { error in
       guard case VerbsError.memoryLockLimit(let why) = error else { return XCTFail("\(error)") }

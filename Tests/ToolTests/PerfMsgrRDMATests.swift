@@ -42,6 +42,27 @@ final class PerfMsgrRDMATests: XCTestCase {
     XCTAssertTrue(client.stderr.contains("ibv_devices"), client.stderr)
   }
 
+  /// ms_async_rdma_cm = true on a machine without RDMA: the server says in one line that
+  /// rdma_cm is unavailable and what to check, and exits non-zero.
+  func testConnectionManagerUnavailableFailsTheServer() throws {
+    let server = try ToolProcess(
+      "perf-msgr-server",
+      [
+        "127.0.0.1:\(freePort())", "1", "0", "--ms-type", "rdma", "--rdma-device", "mlx5_0",
+        "--ms_async_rdma_cm", "true",
+      ])
+    let status = server.wait(timeout: 30)
+    XCTAssertNotNil(status)
+    XCTAssertNotEqual(status, 0)
+    XCTAssertFalse(server.stderr.contains("listening on"), server.stderr)
+    let errors = server.stderr.split(separator: "\n").filter { $0.contains("rdma_cm") }
+    XCTAssertEqual(errors.count, 1, server.stderr)
+    let line = String(errors.first ?? "")
+    for fragment in ["rdma_cm is unavailable", "ibv_devices", "rdma link", "RLIMIT_MEMLOCK"] {
+      XCTAssertTrue(line.contains(fragment), "\(fragment): \(line)")
+    }
+  }
+
   /// The server process is killed while 1 MiB messages are in flight (some of them being
   /// pulled by RDMA READ): the client reports the lost server instead of hanging.
   func testPeerKilledMidTransfer() throws {

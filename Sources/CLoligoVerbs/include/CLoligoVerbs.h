@@ -25,6 +25,9 @@ typedef struct {
   int32_t max_srq_wr;
   int32_t max_cqe;
   uint64_t max_mr_size;
+  /// RDMA READs a queue pair may serve (max_qp_rd_atom) and issue (max_qp_init_rd_atom) at once.
+  int32_t max_qp_rd_atom;
+  int32_t max_qp_init_rd_atom;
 } lv_port_info;
 
 /// One work completion, flattened. `opcode` uses the LV_WC_* values below.
@@ -102,9 +105,6 @@ int lv_take_async_event(void *ctx, int *type, uint32_t *qp_num);
 /// ibv_fork_init: registered memory must not be shared with a forked child.
 int lv_fork_init(void);
 
-/// Whether librdmacm can open an event channel here; 0 or an errno value (ENODEV without RDMA).
-int lv_rdma_cm_probe(void);
-
 /// For soft-verbs (not in Swift's Glibc module): a non-blocking close-on-exec eventfd, and
 /// accept4 with the same flags.
 int lv_eventfd_nonblocking(void);
@@ -116,5 +116,8 @@ uint64_t lv_memlock_limit(void);
 #ifdef __cplusplus
 }
 #endif
+
+// Connection set-up through librdmacm (ms_async_rdma_cm).
+#include "lv_rdma_cm.h"
 
 #endif
