@@ -5,11 +5,7 @@ import XCTest
 /// output, with a deadline; processes still running at the end of a test are killed by pid.
 final class ToolProcess: @unchecked Sendable {
   let process = Process()
-  private let stdoutPipe = Pipe()
-  private let stderrPipe = Pipe()
-  private var stdoutData = Data()
-  private var stderrData = Data()
-  private let lock = NSLock()
+  private let output = CapturedOutput()
 
   static var binDirectory: URL {
     // The test bundle is <bin>/LoligoPackageTests.xctest: the executables are beside it.
@@ -22,21 +18,14 @@ final class ToolProcess: @unchecked Sendable {
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }
     process.environment = env
-    process.standardOutput = stdoutPipe
-    process.standardError = stderrPipe
-    stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      self?.lock.withLock { self?.stdoutData.append(data) }
-    }
-    stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-      let data = handle.availableData
-      self?.lock.withLock { self?.stderrData.append(data) }
-    }
+    process.standardOutput = output.stdoutPipe
+    process.standardError = output.stderrPipe
     try process.run()
+    output.startReaders()
   }
 
-  var stdout: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
-  var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+  var stdout: String { output.text(\.stdoutData) }
+  var stderr: String { output.text(\.stderrData) }
 
   /// Waits for exit; returns the status, or nil (after killing it) on timeout.
   @discardableResult
@@ -51,7 +40,8 @@ final class ToolProcess: @unchecked Sendable {
       }
       usleep(10_000)
     }
-    usleep(20_000)  // let the pipe handlers drain
+    // Everything it wrote, unless a child it left behind still holds the pipes open.
+    output.waitForEnd(until: Date().addingTimeInterval(2))
     return process.terminationStatus
   }
 
@@ -61,8 +51,53 @@ final class ToolProcess: @unchecked Sendable {
 
   deinit {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    stdoutPipe.fileHandleForReading.readabilityHandler = nil
-    stderrPipe.fileHandleForReading.readabilityHandler = nil
+  }
+}
+
+/// A process's stdout and stderr, read to EOF by one plain thread per pipe. (FileHandle's
+/// readabilityHandler runs on a dispatch source whose teardown raced with the handler: a
+/// SIGSEGV in libdispatch was seen once in the suite.) The threads hold this object, and the
+/// pipes with it, not the ToolProcess, so a ToolProcess still ends (and kills its process).
+private final class CapturedOutput: @unchecked Sendable {
+  let stdoutPipe = Pipe()
+  let stderrPipe = Pipe()
+  var stdoutData = Data()
+  var stderrData = Data()
+  private var openStreams = 2
+  private let lock = NSCondition()
+
+  func startReaders() {
+    startReader(stdoutPipe.fileHandleForReading.fileDescriptor) { $0.stdoutData.append($1) }
+    startReader(stderrPipe.fileHandleForReading.fileDescriptor) { $0.stderrData.append($1) }
+  }
+
+  private func startReader(
+    _ fd: Int32, _ append: @escaping @Sendable (CapturedOutput, Data) -> Void
+  ) {
+    let thread = Thread { [self] in
+      var chunk = [UInt8](repeating: 0, count: 65536)
+      while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { break }
+        lock.withLock { append(self, Data(chunk[0..<n])) }
+      }
+      lock.withLock {
+        openStreams -= 1
+        lock.broadcast()
+      }
+    }
+    thread.start()
+  }
+
+  func text(_ data: KeyPath<CapturedOutput, Data>) -> String {
+    lock.withLock { String(decoding: self[keyPath: data], as: UTF8.self) }
+  }
+
+  func waitForEnd(until deadline: Date) {
+    lock.withLock {
+      while openStreams > 0 && lock.wait(until: deadline) {}
+    }
   }
 }
 
