@@ -63,8 +63,8 @@ msgr_run() {  # mode round
   local srv=$!; pids+=("$srv")
   for _ in $(seq 100); do grep -q "listening on" "$work/server.log" 2>/dev/null && break; sleep 0.05; done
   case $mode in
-    recording) record=("$bin/loligo" trace record --daemons --buffer-size 256M --output "$work/trace" --) ;;
-    all) record=("$bin/loligo" trace record --daemons --buffer-size 256M --events 'loligo_*' --output "$work/trace" --) ;;
+    recording) record=("$bin/loligo" trace record --daemons --output "$work/trace" --) ;;
+    all) record=("$bin/loligo" trace record --daemons --events 'loligo_*' --output "$work/trace" --) ;;
   esac
   local before; before=$(cpu_ticks "$srv")
   "${record[@]}" "$b/perf-msgr-client" "127.0.0.1:$port" 2 32 "$ios" 0 4096 --quiet \
