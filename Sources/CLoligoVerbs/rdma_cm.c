@@ -1,5 +1,6 @@
 // See lv_rdma_cm.h. Each function is one librdmacm call with its structs filled in here.
 #define _GNU_SOURCE
+#include "qp_attr.h"
 #include "lv_rdma_cm.h"
 
 #include <errno.h>
@@ -164,15 +165,7 @@ int lv_cm_create_qp(void *id, void *pd, void *send_cq, void *recv_cq, void *srq,
                     int max_recv_wr, void **qp, uint32_t *qp_num) {
   struct rdma_cm_id *cm = id;
   struct ibv_qp_init_attr attr;
-  memset(&attr, 0, sizeof(attr));
-  attr.send_cq = send_cq;
-  attr.recv_cq = recv_cq;
-  attr.srq = srq;
-  attr.qp_type = IBV_QPT_RC;
-  attr.cap.max_send_wr = (uint32_t)max_send_wr;
-  attr.cap.max_recv_wr = srq ? 0 : (uint32_t)max_recv_wr;
-  attr.cap.max_send_sge = 1;
-  attr.cap.max_recv_sge = 1;
+  lv_rc_qp_attr(&attr, send_cq, recv_cq, srq, max_send_wr, max_recv_wr);
   errno = 0;
   if (rdma_create_qp(cm, (struct ibv_pd *)pd, &attr)) return lv_errno();
   *qp = cm->qp;

@@ -1,6 +1,7 @@
 // See CLoligoVerbs.h: each function is one verbs call (or one state transition) with its
 // structs filled in here, so Swift never handles verbs types.
 #define _GNU_SOURCE
+#include "qp_attr.h"
 #include "CLoligoVerbs.h"
 
 #include <arpa/inet.h>
@@ -166,15 +167,7 @@ int lv_post_srq_recv(void *srq, uint64_t wr_id, uint64_t addr, uint32_t length, 
 void *lv_create_qp(void *pd, void *send_cq, void *recv_cq, void *srq, int max_send_wr,
                    int max_recv_wr, uint32_t *qp_num) {
   struct ibv_qp_init_attr attr;
-  memset(&attr, 0, sizeof(attr));
-  attr.send_cq = send_cq;
-  attr.recv_cq = recv_cq;
-  attr.srq = srq;
-  attr.qp_type = IBV_QPT_RC;
-  attr.cap.max_send_wr = (uint32_t)max_send_wr;
-  attr.cap.max_recv_wr = srq ? 0 : (uint32_t)max_recv_wr;
-  attr.cap.max_send_sge = 1;
-  attr.cap.max_recv_sge = 1;
+  lv_rc_qp_attr(&attr, send_cq, recv_cq, srq, max_send_wr, max_recv_wr);
   struct ibv_qp *qp = ibv_create_qp((struct ibv_pd *)pd, &attr);
   if (qp) *qp_num = qp->qp_num;
   return qp;
