@@ -8,6 +8,7 @@
 #         no session  the normal release build, no recording session
 #         recording   `loligo trace record --daemons`: client and server both recorded
 #         all events  the same with --events 'loligo_*' (adds per-message encode and decode)
+#         per batch   the same with --per-batch (messages named per flush and per read)
 # Targets: under 1 % messages/s loss with no session, under 10 % while recording.
 # Writes Results/benchmarks/tracing-<UTC>.md.
 # Usage: scripts/tracing-benchmark.sh [rounds] [messages per job]   (needs lttng-tools, babeltrace2)
@@ -65,6 +66,7 @@ msgr_run() {  # mode round
   case $mode in
     recording) record=("$bin/loligo" trace record --daemons --output "$work/trace" --) ;;
     all) record=("$bin/loligo" trace record --daemons --events 'loligo_*' --output "$work/trace" --) ;;
+    batch) record=("$bin/loligo" trace record --daemons --per-batch --output "$work/trace" --) ;;
   esac
   local before; before=$(cpu_ticks "$srv")
   "${record[@]}" "$b/perf-msgr-client" "127.0.0.1:$port" 2 32 "$ios" 0 4096 --quiet \
@@ -92,10 +94,12 @@ for round in $(seq "$rounds"); do
   cost_run none
   cost_run recording
   # Rotate the order so no mode always runs first (or right after a build).
-  case $(( round % 3 )) in
-    1) order="off none recording all" ;;
-    2) order="none recording all off" ;;
-    0) order="recording all off none" ;;
+  case $(( round % 5 )) in
+    1) order="off none recording all batch" ;;
+    2) order="none recording all batch off" ;;
+    3) order="recording all batch off none" ;;
+    4) order="all batch off none recording" ;;
+    0) order="batch off none recording all" ;;
   esac
   for mode in $order; do msgr_run "$mode" "$round"; done
 done
@@ -128,11 +132,13 @@ print(f"| (b) 4 KiB msgs/s, no recording session | {none:.0f} (per round {ratio(
 print(f"| (b) 4 KiB msgs/s, client and server recorded | {rec:.0f} (per round {ratio('recording'):+.1f} %) | loss < 10 % |")
 every = med("all", 0)
 print(f"| (b) the same with every event (`--events 'loligo_*'`) | {every:.0f} (per round {ratio('all'):+.1f} %) | (report) |")
+print(f"| (b) the same per batch (`--per-batch`) | {med('batch', 0):.0f} (per round {ratio('batch'):+.1f} %) | (report) |")
 print()
 for mode, name in [("off", "compiled out"), ("none", "no session"), ("recording", "recording"),
-                   ("all", "recording every event")]:
+                   ("all", "recording every event"), ("batch", "recording per batch")]:
     print(f"- CPU per message, {name}: client {med(mode, 1):.2f} us, server {med(mode, 2):.2f} us")
-for mode, name in [("recording", "recording"), ("all", "recording every event")]:
+for mode, name in [("recording", "recording"), ("all", "recording every event"),
+                   ("batch", "recording per batch")]:
     events = max(r[4] for r in rows[mode])
     discarded = sum(r[3] for r in rows[mode])
     print(f"- {name}: {events:.1f} loligo events per message, client and server (round 1); "
@@ -144,7 +150,8 @@ print(f"\n(b) is perf-msgr-client 2 jobs x 32 in flight, {ios} messages per job,
 print("Per-round values:\n")
 for label, i, unit, f in [("cost-none", 0, "ns", "{:.2f}"), ("cost-recording", 0, "ns", "{:.0f}"),
                           ("off", 0, "msgs/s", "{:.0f}"), ("none", 0, "msgs/s", "{:.0f}"),
-                          ("recording", 0, "msgs/s", "{:.0f}"), ("all", 0, "msgs/s", "{:.0f}")]:
+                          ("recording", 0, "msgs/s", "{:.0f}"), ("all", 0, "msgs/s", "{:.0f}"),
+                          ("batch", 0, "msgs/s", "{:.0f}")]:
     print(f"- {label} ({unit}): {runs(label, i, f)}")
 PY
 cat "$out"

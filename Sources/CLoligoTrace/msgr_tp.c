@@ -29,8 +29,18 @@ void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq) {
 }
 
 const int *const loligo_tp_msgr_write_state = STATE(loligo_msgr, write);
-void loligo_tp_msgr_write(uint64_t conn, uint64_t seq) {
-    lttng_ust_tracepoint(loligo_msgr, write, conn, seq);
+void loligo_tp_msgr_write(uint64_t conn, uint64_t seq, uint8_t my_type, int64_t my_num,
+                          uint8_t peer_type, int64_t peer_num) {
+    lttng_ust_tracepoint(loligo_msgr, write, conn, seq, my_type, my_num, peer_type, peer_num);
+}
+
+const int *const loligo_tp_msgr_received_state = STATE(loligo_msgr, received);
+void loligo_tp_msgr_received(uint64_t conn, uint64_t first_seq, uint32_t count,
+                             const uint16_t *types, const uint64_t *tids,
+                             const uint32_t *lengths, uint8_t my_type, int64_t my_num,
+                             uint8_t peer_type, int64_t peer_num) {
+    lttng_ust_tracepoint(loligo_msgr, received, conn, first_seq, count, types, tids, lengths,
+                         my_type, my_num, peer_type, peer_num);
 }
 
 const int *const loligo_tp_msgr_read_state = STATE(loligo_msgr, read);

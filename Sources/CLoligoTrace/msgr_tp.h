@@ -26,11 +26,14 @@ LTTNG_UST_TRACEPOINT_EVENT(
         lttng_ust_field_integer(uint8_t, lossy, lossy)
         lttng_ust_field_string(peer_addr, peer_addr)))
 
-/* Per-message events come in two weights. `send` and `dispatch` name the message completely
- * (both ends' entity type and number, type, tid, seq, length): that is what joins the sender's
- * and the receiver's view of one message, and they are what `loligo trace record` enables by
- * default. `encode` and `decode` only mark a stage of a message already named by seq, and are
- * there for a finer breakdown (`--events 'loligo_*'`). */
+/* Messages are traced at two weights. Per message (what `loligo trace record` enables by
+ * default): `send` and `dispatch` name a message completely (both ends' entity type and
+ * number, type, tid, seq, length), which joins the sender's and the receiver's view of it;
+ * `encode` and `decode` only mark a stage of a message already named by seq, for a finer
+ * breakdown (`--events 'loligo_*'`). Per batch (`--per-batch`): `write` names the messages a
+ * flush sends (every seq up to its own on that session) and `received` the messages one socket
+ * read delivered, with their types, tids and lengths; both name the session's two ends, so
+ * sender and receiver join without an event per message. */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(
     loligo_msgr, message_class,
     LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, seq, uint16_t, type, uint64_t, tid,
@@ -82,13 +85,38 @@ LTTNG_UST_TRACEPOINT_EVENT(
 
 /* The session's queued frames are being flushed to the socket (fired just before the write
  * system call, so a reader in another process never appears to read them earlier); seq is the
- * session's last message sequence number, every message up to it has been encoded. */
+ * session's last message sequence number, every message up to it has been encoded. The two
+ * ends are named so a receiver's `received` finds this session even when the trace began
+ * after its `session_ready` (peer_type is 0 while the session is not established). */
 LTTNG_UST_TRACEPOINT_EVENT(
     loligo_msgr, write,
-    LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, seq),
+    LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, seq, uint8_t, my_type, int64_t, my_num,
+                      uint8_t, peer_type, int64_t, peer_num),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint64_t, conn, conn)
-        lttng_ust_field_integer(uint64_t, seq, seq)))
+        lttng_ust_field_integer(uint64_t, seq, seq)
+        lttng_ust_field_integer(uint8_t, my_type, my_type)
+        lttng_ust_field_integer(int64_t, my_num, my_num)
+        lttng_ust_field_integer(uint8_t, peer_type, peer_type)
+        lttng_ust_field_integer(int64_t, peer_num, peer_num)))
+
+/* The messages one socket read completed, all handed to the dispatcher by now: seq first_seq,
+ * first_seq + 1, ... (one entry per message in each sequence). */
+LTTNG_UST_TRACEPOINT_EVENT(
+    loligo_msgr, received,
+    LTTNG_UST_TP_ARGS(uint64_t, conn, uint64_t, first_seq, uint32_t, count, const uint16_t *,
+                      types, const uint64_t *, tids, const uint32_t *, lengths, uint8_t, my_type,
+                      int64_t, my_num, uint8_t, peer_type, int64_t, peer_num),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, conn, conn)
+        lttng_ust_field_integer(uint64_t, first_seq, first_seq)
+        lttng_ust_field_integer(uint8_t, my_type, my_type)
+        lttng_ust_field_integer(int64_t, my_num, my_num)
+        lttng_ust_field_integer(uint8_t, peer_type, peer_type)
+        lttng_ust_field_integer(int64_t, peer_num, peer_num)
+        lttng_ust_field_sequence(uint16_t, types, types, uint32_t, count)
+        lttng_ust_field_sequence(uint64_t, tids, tids, uint32_t, count)
+        lttng_ust_field_sequence(uint32_t, lengths, lengths, uint32_t, count)))
 
 /* Bytes arrived from the socket. */
 LTTNG_UST_TRACEPOINT_EVENT(

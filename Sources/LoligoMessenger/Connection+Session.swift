@@ -19,6 +19,7 @@ extension Connection: TransportStreamDelegate {
       return
     }
     inReadBatch = true
+    defer { traceReceived() }
     decoder.append(buffer)
     do {
       if state == .banner {
@@ -122,6 +123,10 @@ extension Connection: TransportStreamDelegate {
       conn: id, seq: header.seq, type: header.type, tid: header.tid,
       length: message.payloadBytes, myType: messenger.name.type.rawValue,
       myNum: messenger.name.num, peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
+    if MsgrTrace.isReceivedEnabled {
+      noteReceived(
+        seq: header.seq, type: header.type, tid: header.tid, length: message.payloadBytes)
+    }
     messenger.dispatcher?.dispatch(message)
   }
 
@@ -210,7 +215,9 @@ extension Connection: TransportStreamDelegate {
       fault("injected socket failure on write")
       return
     }
-    MsgrTrace.write(conn: id, seq: outSeq)
+    MsgrTrace.write(
+      conn: id, seq: outSeq, myType: messenger.name.type.rawValue, myNum: messenger.name.num,
+      peerType: peerType?.rawValue ?? 0, peerNum: peerGID)
     stream.flush()
   }
 }

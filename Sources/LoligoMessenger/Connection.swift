@@ -72,6 +72,8 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
   var failedAttempts = 0
   var inReadBatch = false
   var needsFlush = false
+  /// The messages dispatched from the current socket read, for `loligo_msgr:received`.
+  var receivedTrace = ReceivedTraceBatch()
   var readPaused = false
   var delayedAck: Scheduled<Void>?
   var readyTimeout: Scheduled<Void>?

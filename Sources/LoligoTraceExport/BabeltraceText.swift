@@ -173,7 +173,14 @@ private struct Cursor {
     switch current {
     case UInt8(ascii: "\""):
       return .text(quoted())
-    case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "("):
+    case UInt8(ascii: "["):
+      let start = index
+      if let values = integerArray() { return .ints(values) }
+      index = start
+      skipNested()
+      return .text(
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+    case UInt8(ascii: "{"), UInt8(ascii: "("):
       let start = index
       skipNested()
       return .text(
@@ -188,6 +195,36 @@ private struct Cursor {
       let token = UnsafeBufferPointer(rebasing: bytes[start..<index])
       if let number = Cursor.integer(token) { return .int(number) }
       return .text(String(decoding: token, as: UTF8.self))
+    }
+  }
+
+  /// `[ [0] = 1, [1] = 2 ]` (babeltrace's array and sequence form) as integers, or nil (the
+  /// cursor then anywhere inside) when it holds anything else.
+  mutating func integerArray() -> [Int64]? {
+    index += 1  // [
+    var values: [Int64] = []
+    while true {
+      skipSpaces()
+      guard !atEnd else { return nil }
+      if current == UInt8(ascii: "]") {
+        index += 1
+        return values
+      }
+      // `[i] = value`: the index is the position, which the order already gives.
+      guard current == UInt8(ascii: "[") else { return nil }
+      while !atEnd && current != UInt8(ascii: "]") { index += 1 }
+      guard !atEnd else { return nil }
+      index += 1
+      while !atEnd && (current == UInt8(ascii: " ") || current == UInt8(ascii: "=")) { index += 1 }
+      let start = index
+      while !atEnd && current != UInt8(ascii: ",") && current != UInt8(ascii: " ")
+        && current != UInt8(ascii: "]")
+      {
+        index += 1
+      }
+      guard let value = Cursor.integer(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+      else { return nil }
+      values.append(value)
     }
   }
 

@@ -47,6 +47,7 @@ public enum ChromeTrace {
         line += json(field.name) + ":"
         switch field.value {
         case .int(let value): line += "\(value)"
+        case .ints(let values): line += "[" + values.map(String.init).joined(separator: ",") + "]"
         case .text(let value): line += json(value)
         }
       }

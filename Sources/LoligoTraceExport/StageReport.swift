@@ -38,7 +38,9 @@ public enum Stage: String, CaseIterable, Sendable {
     let pair: (UInt64?, UInt64?)
     switch self {
     case .clientQueue: pair = (op.submit, op.clientSend)
-    case .clientMsgrOut: pair = (request?.send, request?.write)
+    // Recorded per batch, messages have no `send`: the Objecter's and the OSD's own events
+    // mark when a message was handed to the messenger.
+    case .clientMsgrOut: pair = (request?.send ?? op.clientSend, request?.write)
     case .netToOSD: pair = (request?.write, request?.read)
     case .osdMsgrIn: pair = (request?.read, request?.dispatch)
     case .osdQueue: pair = (op.osdReceive, op.osdStart)
@@ -46,12 +48,12 @@ public enum Stage: String, CaseIterable, Sendable {
     case .osdReplication: pair = (op.osdStart, op.lastReplicaAck)
     case .osdHandle:
       pair = (request?.dispatch ?? op.osdReceive, reply?.send ?? op.osdReply)
-    case .osdMsgrOut: pair = (reply?.send, reply?.write)
+    case .osdMsgrOut: pair = (reply?.send ?? op.osdReply, reply?.write)
     case .netToClient: pair = (reply?.write, reply?.read)
     case .clientMsgrIn: pair = (reply?.read, reply?.dispatch)
     case .clientFinish: pair = (reply?.dispatch, op.complete)
     case .total:
-      pair = (op.submit ?? request?.send, op.complete ?? reply?.dispatch)
+      pair = (op.submit ?? request?.send ?? request?.write, op.complete ?? reply?.dispatch)
     }
     guard let start = pair.0, let end = pair.1, end >= start else { return nil }
     return (start, end)

@@ -7,6 +7,10 @@
 ///   dispatch. Across processes, `send` and `dispatch` name both ends (entity type and number),
 ///   so (sender, receiver, type, tid) pairs them, oldest first; a message sent before its
 ///   session was established learns its receiver from `session_ready`.
+/// - Recorded per batch (the default), a message is one entry of the receiver's `received`
+///   (its read is the connection's last `read`, its dispatch the event itself); the sender's
+///   side is the first `write`, on a session with the same two ends, whose seq reaches the
+///   message's and which came before the read.
 /// - An operation is a client's (client number, tid): the reqid that the Objecter's events,
 ///   the OSD's events, the OSD_OP request message and its OSD_OPREPLY all carry. A
 ///   perf-msgr run has only the messages, which is enough for the messenger stages.
@@ -195,6 +199,39 @@ private struct Join {
   private var ends: [ConnKey: (my: Entity, peer: Entity)] = [:]
   private var awaitingPeer: [ConnKey: [Int]] = [:]
   private var opIndex: [OpKey: Int] = [:]
+  /// Every sending session's flushes, by its two ends (for `received` without `send`).
+  private var flushLogs: [FlushLog] = []
+  private var flushLogsByEnds: [Ends: [Int]] = [:]
+  private var currentFlushLog: [ConnKey: Int] = [:]
+  /// Connections whose messages have `dispatch` events: their `received` entries repeat them.
+  private var dispatchedConns: Set<ConnKey> = []
+
+  struct Ends: Hashable {
+    var my: Entity
+    var peer: Entity
+
+    var isKnown: Bool { my.type != 0 && peer.type != 0 && my.num >= 0 && peer.num >= 0 }
+  }
+
+  /// One session's flushes in time order, with non-decreasing seqs.
+  struct FlushLog {
+    var ends: Ends
+    var thread: ThreadID
+    var times: [UInt64] = []
+    var seqs: [UInt64] = []
+
+    /// The first flush that carried `seq`, if it came no later than `bound`.
+    func firstFlush(reaching seq: UInt64, notAfter bound: UInt64) -> UInt64? {
+      var low = 0
+      var high = seqs.count
+      while low < high {
+        let mid = (low + high) / 2
+        if seqs[mid] < seq { low = mid + 1 } else { high = mid }
+      }
+      guard low < seqs.count, times[low] <= bound else { return nil }
+      return times[low]
+    }
+  }
 
   mutating func add(_ e: TraceEvent) {
     let thread = ThreadID(vpid: e.vpid, vtid: e.vtid)
@@ -239,6 +276,7 @@ private struct Join {
     case .msgrWrite:
       let key = ConnKey(vpid: e.vpid, conn: e.int("conn"))
       let seq = UInt64(bitPattern: e.int("seq"))
+      logFlush(e, key: key, seq: seq, thread: thread)
       while let index = unwritten[key]?.peek(), messages[index].seq <= seq {
         _ = unwritten[key]?.pop()
         messages[index].write = e.time
@@ -258,6 +296,7 @@ private struct Join {
       let conn = e.int("conn")
       let type = e.int("type")
       let tid = e.int("tid")
+      dispatchedConns.insert(ConnKey(vpid: e.vpid, conn: conn))
       let index: Int
       if let sent = unreceived[MessageKey(from: peer, to: my, type: type, tid: tid)]?.pop() {
         index = sent
@@ -277,6 +316,8 @@ private struct Join {
       messages[index].decode = decoded.removeValue(
         forKey: ConnSeq(vpid: e.vpid, conn: conn, seq: e.int("seq")))
       messages[index].read = lastRead[ConnKey(vpid: e.vpid, conn: conn)]
+    case .msgrReceived:
+      received(e, thread: thread)
     case .clientSubmit:
       vote(e.vpid, Entity(type: 8, num: e.int("client")))
       op(e) {
@@ -368,6 +409,76 @@ private struct Join {
       paxos[version] = round
     case .processName, .other:
       break
+    }
+  }
+
+  /// Notes a flush of a session whose two ends are known (from the event or `session_ready`).
+  private mutating func logFlush(_ e: TraceEvent, key: ConnKey, seq: UInt64, thread: ThreadID) {
+    // Before the handshake ends a session knows its peer's type at most (number -1).
+    var ends = Ends(my: entity(e, "my"), peer: entity(e, "peer"))
+    if !ends.isKnown, let known = self.ends[key] {
+      ends = Ends(my: known.my, peer: known.peer)
+    }
+    guard ends.isKnown else { return }
+    if let i = currentFlushLog[key], flushLogs[i].ends == ends,
+      let last = flushLogs[i].seqs.last, last <= seq
+    {
+      flushLogs[i].times.append(e.time)
+      flushLogs[i].seqs.append(seq)
+      return
+    }
+    // A new session, or one whose numbering restarted (a lossy session's reset).
+    currentFlushLog[key] = flushLogs.count
+    flushLogsByEnds[ends, default: []].append(flushLogs.count)
+    flushLogs.append(FlushLog(ends: ends, thread: thread, times: [e.time], seqs: [seq]))
+  }
+
+  /// One `received` event: a message record per entry, joined to its sender's flush.
+  private mutating func received(_ e: TraceEvent, thread: ThreadID) {
+    let key = ConnKey(vpid: e.vpid, conn: e.int("conn"))
+    guard !dispatchedConns.contains(key) else { return }
+    var my = entity(e, "my")
+    var peer = entity(e, "peer")
+    if !Ends(my: my, peer: peer).isKnown, let known = ends[key] {
+      my = known.my
+      peer = known.peer
+    }
+    vote(e.vpid, my)
+    let types = e.ints("types")
+    let tids = e.ints("tids")
+    let lengths = e.ints("lengths")
+    let firstSeq = UInt64(bitPattern: e.int("first_seq"))
+    let read = lastRead[key]
+    let senders = flushLogsByEnds[Ends(my: peer, peer: my)] ?? []
+    for i in 0..<min(types.count, tids.count, lengths.count) {
+      let seq = firstSeq &+ UInt64(i)
+      let messageKey = MessageKey(from: peer, to: my, type: types[i], tid: tids[i])
+      let index: Int
+      if let sent = unreceived[messageKey]?.pop() {
+        index = sent  // the sender recorded `send` events
+      } else {
+        index = messages.count
+        var record = MessageRecord(
+          type: UInt16(truncatingIfNeeded: types[i]), tid: UInt64(bitPattern: tids[i]))
+        record.seq = seq
+        record.length = lengths[i]
+        record.from = peer
+        record.to = my
+        // The latest matching flush: an older session of the same two ends flushed earlier.
+        for log in senders.map({ flushLogs[$0] }) {
+          if let time = log.firstFlush(reaching: seq, notAfter: read ?? e.time),
+            time >= record.write ?? 0
+          {
+            record.write = time
+            record.sender = log.thread
+          }
+        }
+        messages.append(record)
+        noteMessage(index)
+      }
+      messages[index].receiver = thread
+      messages[index].dispatch = messages[index].dispatch ?? e.time
+      messages[index].read = read
     }
   }
 

@@ -31,6 +31,14 @@ public struct TraceEvent: Sendable {
 
   public func has(_ key: String) -> Bool { fields.contains { $0.name == key } }
 
+  /// An integer sequence field (empty when absent or not one).
+  public func ints(_ key: String) -> [Int64] {
+    for field in fields where field.name == key {
+      if case .ints(let values) = field.value { return values }
+    }
+    return []
+  }
+
   /// A string field ("" when absent).
   public func text(_ key: String) -> String {
     for field in fields where field.name == key {
@@ -43,6 +51,8 @@ public struct TraceEvent: Sendable {
 public struct TraceField: Sendable, Equatable {
   public enum Value: Sendable, Equatable {
     case int(Int64)
+    /// An array or sequence of integers (`[ [0] = 1, [1] = 2 ]`).
+    case ints([Int64])
     case text(String)
   }
 
@@ -65,6 +75,7 @@ public enum EventKind: String, Sendable, CaseIterable {
   case msgrRead = "loligo_msgr:read"
   case msgrDecode = "loligo_msgr:decode"
   case msgrDispatch = "loligo_msgr:dispatch"
+  case msgrReceived = "loligo_msgr:received"
   case clientSubmit = "loligo_client:op_submit"
   case clientSend = "loligo_client:op_send"
   case clientReply = "loligo_client:op_reply"

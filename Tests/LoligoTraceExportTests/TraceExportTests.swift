@@ -228,6 +228,64 @@ final class TraceExportTests: XCTestCase {
     XCTAssertEqual(stats.last?.count, 3)
   }
 
+  /// Messages recorded per batch (the default): `write` per flush and `received` per read, no
+  /// per-message events. An older session between the same two ends, whose numbering a reset
+  /// restarted, must not lend its earlier flush to the new session's messages.
+  func testBatchEventsJoinSenderFlushesToReceivedEntries() throws {
+    func at(_ us: Int) -> String { "[1.\(String(format: "%06d", us))000] h" }
+    let c = "{ vpid = 1, vtid = 2, procname = \"c\" }"
+    let s = "{ vpid = 3, vtid = 4, procname = \"s\" }"
+    let client = "my_type = 8, my_num = 0, peer_type = 4, peer_num = 0"
+    let server = "my_type = 4, my_num = 0, peer_type = 8, peer_num = 0"
+    func received(_ types: Int) -> String {
+      "first_seq = 1, \(types == 42 ? server : client), _types_length = 3, "
+        + "types = [ [0] = \(types), [1] = \(types), [2] = \(types) ], _tids_length = 3, "
+        + "tids = [ [0] = 1, [1] = 2, [2] = 3 ], _lengths_length = 3, "
+        + "lengths = [ [0] = 10, [1] = 20, [2] = 30 ]"
+    }
+    let lines = [
+      "\(at(10)) loligo_msgr:write: \(c), { conn = 2, seq = 5, \(client) }",
+      "\(at(100)) loligo_msgr:write: \(c), { conn = 1, seq = 3, \(client) }",
+      "\(at(150)) loligo_msgr:read: \(s), { conn = 7, bytes = 300 }",
+      "\(at(160)) loligo_msgr:received: \(s), { conn = 7, \(received(42)) }",
+      "\(at(200)) loligo_msgr:write: \(s), { conn = 7, seq = 3, \(server) }",
+      "\(at(250)) loligo_msgr:read: \(c), { conn = 1, bytes = 300 }",
+      "\(at(260)) loligo_msgr:received: \(c), { conn = 1, \(received(43)) }",
+    ]
+    let trace = TraceData(lines: lines)
+    let event = try XCTUnwrap(trace.events.first { $0.kind == .msgrReceived })
+    XCTAssertEqual(event.ints("tids"), [1, 2, 3])
+    XCTAssertEqual(event.ints("lengths"), [10, 20, 30])
+    XCTAssertEqual(event.int("first_seq"), 1)
+
+    let analysis = TraceAnalysis(trace)
+    XCTAssertEqual(analysis.messages.count, 6)
+    XCTAssertEqual(analysis.messages.map(\.seq), [1, 2, 3, 1, 2, 3])
+    XCTAssertEqual(analysis.messages.map(\.length), [10, 20, 30, 10, 20, 30])
+    XCTAssertEqual(analysis.operations.count, 3)
+    func spans(_ stage: Stage) -> [UInt64] {
+      analysis.operations.compactMap { stage.span($0, analysis.messages) }.map { $0.1 - $0.0 }
+    }
+    XCTAssertEqual(spans(.netToOSD), [50_000, 50_000, 50_000])
+    XCTAssertEqual(spans(.osdMsgrIn), [10_000, 10_000, 10_000])
+    XCTAssertEqual(spans(.netToClient), [50_000, 50_000, 50_000])
+    XCTAssertEqual(spans(.clientMsgrIn), [10_000, 10_000, 10_000])
+    XCTAssertEqual(spans(.total), [160_000, 160_000, 160_000])
+    XCTAssertEqual(analysis.processes[1]?.entity, Entity(type: 8, num: 0))
+    XCTAssertEqual(analysis.processes[3]?.entity, Entity(type: 4, num: 0))
+  }
+
+  func testIntegerArraysParseAndOtherBracketsStayText() {
+    var parser = BabeltraceTextParser()
+    let event = parser.parse(
+      "[1.000000001] h x:y: { vpid = 1, vtid = 1 }, { a = [ [0] = 1, [1] = -2, [2] = 0x10 ], "
+        + "b = [ [0] = \"s\" ], e = [ ], c = 7 }")
+    XCTAssertEqual(event?.ints("a"), [1, -2, 16])
+    XCTAssertEqual(event?.text("b"), "[ [0] = \"s\" ]")
+    XCTAssertEqual(event?.ints("e"), [])
+    XCTAssertEqual(event?.int("c"), 7)
+  }
+
   func testPercentilesAreNearestRank() {
     let stats = StageStatistics(stage: "x", samples: (1...200).map { UInt64($0) }.shuffled())
     XCTAssertEqual(stats.count, 200)

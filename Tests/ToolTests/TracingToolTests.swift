@@ -185,6 +185,59 @@ final class TracingToolTests: XCTestCase {
     XCTAssertEqual(last.prefix(2), ["total", "500"], summary.stdout)
   }
 
+  /// `--per-batch` records messages per batch: every message is an entry of exactly one
+  /// `received` event on its receiver, and the export still joins each request to its reply.
+  func testPerBatchRecordsEveryMessageOnceInABatch() throws {
+    let (server, port) = try startPerfServer(workers: 1)
+    defer { server.terminate() }
+    let trace = temporaryDirectory().appendingPathComponent("trace").path
+    let client = ToolProcess.binDirectory.appendingPathComponent("perf-msgr-client").path
+    let record = try ToolProcess(
+      "loligo",
+      [
+        "trace", "record", "--per-batch", "--output", trace, "--", client, "127.0.0.1:\(port)",
+        "1", "8", "500", "0", "4096", "--quiet",
+      ])
+    XCTAssertEqual(record.wait(timeout: 120), 0, record.stderr)
+
+    let data = try TraceReader.read(trace: trace)
+    let serverPid = server.process.processIdentifier
+    let clientPid = try XCTUnwrap(data.processNames.first { $0.value == "perf-msgr-clien" }?.key)
+    XCTAssertTrue(
+      data.events.allSatisfy { ![.msgrSend, .msgrDispatch, .msgrEncode].contains($0.kind) },
+      "no per-message events")
+    func entries(_ pid: Int32) -> [Int64] {
+      data.events.filter { $0.kind == .msgrReceived && $0.vpid == pid }.flatMap {
+        $0.ints("types")
+      }
+    }
+    func tids(_ pid: Int32) -> [Int64] {
+      data.events.filter { $0.kind == .msgrReceived && $0.vpid == pid }.flatMap {
+        $0.ints("tids")
+      }
+    }
+    XCTAssertEqual(entries(serverPid).filter { $0 == 42 }.count, 500)
+    XCTAssertEqual(entries(clientPid).filter { $0 == 43 }.count, 500)
+    XCTAssertEqual(Set(tids(serverPid)).count, 500, "each request once")
+    let batches = data.events.filter { $0.kind == .msgrReceived && $0.vpid == serverPid }.count
+    XCTAssertLessThanOrEqual(batches, 500)
+
+    let analysis = TraceAnalysis(data)
+    let joined = analysis.operations.filter { Stage.total.span($0, analysis.messages) != nil }
+    XCTAssertEqual(joined.count, 500, "every request joined with its reply")
+    XCTAssertEqual(
+      analysis.operations.filter { Stage.netToOSD.span($0, analysis.messages) != nil }.count, 500,
+      "every request's flush found on the client")
+    XCTAssertEqual(
+      analysis.operations.filter { Stage.netToClient.span($0, analysis.messages) != nil }.count,
+      500, "every reply's flush found on the server")
+
+    let summary = try ToolProcess("loligo", ["trace", "export", trace, "--format", "summary"])
+    XCTAssertEqual(summary.wait(timeout: 60), 0, summary.stderr)
+    let last = summary.stdout.split(separator: "\n").last?.split(separator: " ") ?? []
+    XCTAssertEqual(last.prefix(2), ["total", "500"], summary.stdout)
+  }
+
   func testBenchOpsHaveMatchingOSDEventsOnEveryReplica() throws {
     let cluster = try TestCluster(mons: 1, osds: 3)
     defer { cluster.tearDown() }

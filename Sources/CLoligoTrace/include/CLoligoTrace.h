@@ -37,7 +37,13 @@ void loligo_tp_msgr_send(uint64_t conn, uint64_t seq, uint16_t type, uint64_t ti
 extern const int *const loligo_tp_msgr_encode_state;
 void loligo_tp_msgr_encode(uint64_t conn, uint64_t seq);
 extern const int *const loligo_tp_msgr_write_state;
-void loligo_tp_msgr_write(uint64_t conn, uint64_t seq);
+void loligo_tp_msgr_write(uint64_t conn, uint64_t seq, uint8_t my_type, int64_t my_num,
+                          uint8_t peer_type, int64_t peer_num);
+extern const int *const loligo_tp_msgr_received_state;
+void loligo_tp_msgr_received(uint64_t conn, uint64_t first_seq, uint32_t count,
+                             const uint16_t *types, const uint64_t *tids,
+                             const uint32_t *lengths, uint8_t my_type, int64_t my_num,
+                             uint8_t peer_type, int64_t peer_num);
 extern const int *const loligo_tp_msgr_read_state;
 void loligo_tp_msgr_read(uint64_t conn, uint32_t bytes);
 extern const int *const loligo_tp_msgr_decode_state;

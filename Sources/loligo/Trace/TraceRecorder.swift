@@ -15,11 +15,19 @@ struct TraceRecorder {
   var log: (String) -> Void = { TraceRecorder.note("loligo trace: \($0)") }
 
   /// Every Loligo event but the messenger's per-message `encode` and `decode`: `send` and
-  /// `dispatch` already place each message, and two events fewer per message keep the cost of
-  /// recording a busy messenger under about a tenth (`--events 'loligo_*'` has them all).
+  /// `dispatch` already place each message, and two events fewer per message keep recording a
+  /// busy messenger affordable (`--events 'loligo_*'` has them all).
   static let defaultEvents =
     "loligo_msgr:session_ready,loligo_msgr:send,loligo_msgr:write,loligo_msgr:read,"
     + "loligo_msgr:dispatch,loligo_client:*,loligo_osd:*,loligo_mon:*"
+
+  /// `--per-batch`: messages recorded per batch (`write` per flush, `received` per socket read,
+  /// each naming its messages) instead of a `send` and a `dispatch` each. On a 4 KiB perf-msgr
+  /// pair on 2 vCPUs that costs a few percent of messages/s where the default costs 10-15 %
+  /// (`Results/benchmarks/tracing-*.md`); the export joins both forms.
+  static let perBatchEvents =
+    "loligo_msgr:session_ready,loligo_msgr:write,loligo_msgr:read,loligo_msgr:received,"
+    + "loligo_client:*,loligo_osd:*,loligo_mon:*"
 
   /// Names (`/proc/PID/comm`) of the long-running Loligo processes `--daemons` waits for.
   static let daemonNames: Set<String> = ["loligo-osd", "loligo-mon", "perf-msgr-serve"]
@@ -42,7 +50,8 @@ struct TraceRecorder {
     }
     log(
       "recording into \(output)"
-        + (events == TraceRecorder.defaultEvents ? "" : " (events \(events))"))
+        + (events == TraceRecorder.defaultEvents
+          ? "" : events == TraceRecorder.perBatchEvents ? " (per batch)" : " (events \(events))"))
     var workError: (any Error)?
     do {
       if waitForDaemons { awaitRegistration(session) }
