@@ -107,19 +107,26 @@ final class TracingToolTests: XCTestCase {
     return url
   }
 
-  func testPerfMsgrRunHasOneSendAndOneDispatchPerMessage() throws {
+  /// Records 500 perf-msgr round trips (one job, `inFlight` at a time) against a fresh server
+  /// with `options` given to `loligo trace record`; the server and the trace's path.
+  private func recordPerfRun(_ options: [String], inFlight: Int) throws -> (ToolProcess, String) {
     let (server, port) = try startPerfServer(workers: 1)
-    defer { server.terminate() }
+    addTeardownBlock { server.terminate() }
     let trace = temporaryDirectory().appendingPathComponent("trace").path
     let client = ToolProcess.binDirectory.appendingPathComponent("perf-msgr-client").path
     let record = try ToolProcess(
       "loligo",
-      [
-        "trace", "record", "--events", "loligo_*", "--output", trace, "--", client,
-        "127.0.0.1:\(port)", "1", "4", "500", "0", "4096", "--quiet",
+      ["trace", "record"] + options + [
+        "--output", trace, "--", client, "127.0.0.1:\(port)", "1", "\(inFlight)", "500", "0",
+        "4096", "--quiet",
       ])
     XCTAssertEqual(record.wait(timeout: 120), 0, record.stderr)
     XCTAssertTrue(record.stdout.hasSuffix("trace: \(trace)\n"), record.stdout)
+    return (server, trace)
+  }
+
+  func testPerfMsgrRunHasOneSendAndOneDispatchPerMessage() throws {
+    let (server, trace) = try recordPerfRun(["--events", "loligo_*"], inFlight: 4)
 
     let data = try TraceReader.read(trace: trace)
     let serverPid = server.process.processIdentifier
@@ -188,17 +195,7 @@ final class TracingToolTests: XCTestCase {
   /// `--per-batch` records messages per batch: every message is an entry of exactly one
   /// `received` event on its receiver, and the export still joins each request to its reply.
   func testPerBatchRecordsEveryMessageOnceInABatch() throws {
-    let (server, port) = try startPerfServer(workers: 1)
-    defer { server.terminate() }
-    let trace = temporaryDirectory().appendingPathComponent("trace").path
-    let client = ToolProcess.binDirectory.appendingPathComponent("perf-msgr-client").path
-    let record = try ToolProcess(
-      "loligo",
-      [
-        "trace", "record", "--per-batch", "--output", trace, "--", client, "127.0.0.1:\(port)",
-        "1", "8", "500", "0", "4096", "--quiet",
-      ])
-    XCTAssertEqual(record.wait(timeout: 120), 0, record.stderr)
+    let (server, trace) = try recordPerfRun(["--per-batch"], inFlight: 8)
 
     let data = try TraceReader.read(trace: trace)
     let serverPid = server.process.processIdentifier
