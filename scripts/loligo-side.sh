@@ -18,7 +18,7 @@ trap '"$bin/loligo" cluster down --dir "$work/c" >/dev/null 2>&1 || true; rm -rf
 if [ "${REF_ONLY:-}" != "pool" ] && [ -n "${REF_MON_JSONL:-}" ]; then
   for mons in 1 3; do
     rm -rf "$work/c"
-    "$bin/loligo" cluster up --mons "$mons" --dir "$work/c" >&2
+    "$bin/loligo" cluster up --mons "$mons" --osds 0 --dir "$work/c" >&2
     for ((r = 1; r <= rounds; r++)); do
       for c in "${mon_clients[@]}"; do
         echo "loligo: monitors=$mons clients=$c round $r/$rounds (${mon_seconds} s)" >&2

@@ -36,7 +36,7 @@ struct ClusterCommand: ParsableCommand {
         """)
 
     @Option(help: "Monitors to start (1...9).") var mons = 1
-    @Option(help: "OSDs to start.") var osds = 0
+    @Option(help: "OSDs to start (0: monitors only).") var osds = 3
     @Option(help: "OSD object store: memstore or durable.") var objectstore = "memstore"
     @Option(help: "Cluster directory.") var dir = ClusterCommand.defaultDirectory
     @Option(help: "Seconds to wait for the cluster to serve.") var timeout: Double = 60
