@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <isa-l/crc.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>

@@ -176,10 +176,8 @@ private struct Cursor {
     case UInt8(ascii: "["):
       let start = index
       if let values = integerArray() { return .ints(values) }
-      index = start
-      skipNested()
-      return .text(
-        String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+      index = start  // not integers: kept as text, like a struct
+      fallthrough
     case UInt8(ascii: "{"), UInt8(ascii: "("):
       let start = index
       skipNested()

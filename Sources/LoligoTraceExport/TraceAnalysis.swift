@@ -465,12 +465,12 @@ private struct Join {
         record.from = peer
         record.to = my
         // The latest matching flush: an older session of the same two ends flushed earlier.
-        for log in senders.map({ flushLogs[$0] }) {
-          if let time = log.firstFlush(reaching: seq, notAfter: read ?? e.time),
+        for i in senders {
+          if let time = flushLogs[i].firstFlush(reaching: seq, notAfter: read ?? e.time),
             time >= record.write ?? 0
           {
             record.write = time
-            record.sender = log.thread
+            record.sender = flushLogs[i].thread
           }
         }
         messages.append(record)
