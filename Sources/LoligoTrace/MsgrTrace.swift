@@ -10,7 +10,10 @@ import CLoligoTrace
 /// message by `send` and `dispatch` (which name a message fully) and the finer `encode` and
 /// `decode` (a stage of a message known by its seq).
 public enum MsgrTrace {
-  /// Whether a session records `loligo_msgr:write` (what `loligo trace cost` measures).
+  /// Whether a session records `loligo_msgr:send` (`loligo trace cost` reports it).
+  public static var isSendEnabled: Bool { loligo_tp_on(loligo_tp_msgr_send_state) != 0 }
+
+  /// Whether a session records `loligo_msgr:write` (`loligo trace cost --event write`).
   public static var isWriteEnabled: Bool { loligo_tp_on(loligo_tp_msgr_write_state) != 0 }
 
   /// Whether a session records `loligo_msgr:received` (so a connection collects its batch).

@@ -354,6 +354,6 @@ final class TracingWithoutSessionDaemonTests: XCTestCase {
     XCTAssertFalse(TestSessionDaemon.isAlive(started))
     XCTAssertNil(TestSessionDaemon.running())
     let data = try TraceReader.read(trace: trace)
-    XCTAssertEqual(data.events.filter { $0.kind == .msgrWrite }.count, 1000)
+    XCTAssertEqual(data.events.filter { $0.kind == .msgrSend }.count, 1000)
   }
 }

@@ -157,28 +157,44 @@ struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Measure what one tracepoint costs here (with or without a recording session).",
       discussion: """
-        Fires loligo_msgr:write COUNT times from Swift, the way the messenger does, and prints \
-        the time per call. Run it alone for the cost with no session, and under \
-        `loligo trace record -- loligo trace cost` for the cost while recording.
+        Fires a messenger tracepoint COUNT times from Swift, the way the messenger does, and \
+        prints the time per call: loligo_msgr:send (the per-message event, 9 fields) or \
+        loligo_msgr:write (the per-flush event, 6 fields). Run it alone for the cost with no \
+        session, and under `loligo trace record -- loligo trace cost` for the cost while \
+        recording (with the vpid, vtid and procname contexts).
         """)
 
     @Option(help: "Calls (default: 10000000, or 200000 while recording so the buffers hold them).")
     var count: Int?
+    @Option(help: "send or write.") var event = "send"
+
+    func validate() throws {
+      guard ["send", "write"].contains(event) else {
+        throw ValidationError("--event must be send or write")
+      }
+      if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
 
     func run() throws {
-      let recording = MsgrTrace.isWriteEnabled
-      let calls = max(1, count ?? (recording ? 200_000 : 10_000_000))
+      let send = event == "send"
+      let recording = send ? MsgrTrace.isSendEnabled : MsgrTrace.isWriteEnabled
+      let calls = count ?? (recording ? 200_000 : 10_000_000)
       let start = loligo_monotonic_ns()
       for i in 0..<calls {
-        MsgrTrace.write(
-          conn: 0, seq: UInt64(truncatingIfNeeded: i), myType: 8, myNum: 0, peerType: 4,
-          peerNum: 0)
+        let seq = UInt64(truncatingIfNeeded: i)
+        if send {
+          MsgrTrace.send(
+            conn: 0, seq: seq, type: 42, tid: seq, length: 4096, myType: 8, myNum: 0,
+            peerType: 4, peerNum: 0)
+        } else {
+          MsgrTrace.write(conn: 0, seq: seq, myType: 8, myNum: 0, peerType: 4, peerNum: 0)
+        }
       }
       let elapsed = loligo_monotonic_ns() - start
       let perCall = Double(elapsed) / Double(calls)
       print(
         String(
-          format: "loligo_msgr:write: %d calls, %@, %.2f ns per call", calls,
+          format: "loligo_msgr:%@: %d calls, %@, %.2f ns per call", event, calls,
           recording ? "recording" : "no session recording", perCall))
     }
   }
