@@ -203,7 +203,8 @@ let package = Package(
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
     .testTarget(
       name: "LoligoOSDTests",
-      dependencies: ["LoligoOSD", "LoligoPlacement", "LoligoKV", "LoligoCore"] + nio),
+      dependencies: ["LoligoOSD", "LoligoMessages", "LoligoPlacement", "LoligoKV", "LoligoCore"]
+        + nio),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
       name: "LoligoMessengerTests",

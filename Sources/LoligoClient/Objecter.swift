@@ -46,10 +46,11 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     public var dataCRC: UInt32?
 
     /// The output of op `index`.
+    /// Empty when the reply has no result for it or its bytes are not all there.
     public func output(_ index: Int) -> ByteBuffer {
+      guard index >= 0, index < operations.count else { return ByteBuffer() }
       var offset = data.readerIndex
       for i in 0..<index { offset += Int(operations[i].outLength) }
-      guard index < operations.count else { return ByteBuffer() }
       return data.getSlice(at: offset, length: Int(operations[index].outLength)) ?? ByteBuffer()
     }
   }

@@ -31,7 +31,10 @@ enum OSDOpExecution {
     for (op, payload) in zip(ops, payloads) where op.code.isWrite {
       switch op.code {
       case .write:
-        guard op.offset + UInt64(payload.readableBytes) <= maxObjectSize else { throw .init(-27) }
+        // Offset first: a peer's offset near 2^64 would overflow the sum.
+        guard op.offset <= maxObjectSize,
+          op.offset + UInt64(payload.readableBytes) <= maxObjectSize
+        else { throw .init(-27) }
         let crc = payload.readableBytes == total ? dataCRC : nil
         t.append(.write(pg, object, offset: op.offset, data: payload, crc: crc))
       case .writeFull:

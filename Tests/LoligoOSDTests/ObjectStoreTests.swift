@@ -116,6 +116,21 @@ class ObjectStoreBehaviour: XCTestCase {
     XCTAssertThrowsError(try store.read(pg, ObjectID("z"), offset: 0, length: nil))
   }
 
+  /// An offset whose end would pass 2^64 is refused like any write past the size limit (the
+  /// end's arithmetic must not overflow: offsets come from peers).
+  func testWriteAtAnOffsetNear2To64IsRefused() throws {
+    let store = try makeStore()
+    defer { store.close() }
+    try store.apply(tx(.createCollection(pg)))
+    let offsets: [UInt64] = [.max, .max - 1, 1 << 63]
+    for offset in offsets {
+      XCTAssertThrowsError(
+        try store.apply(
+          tx(.write(pg, ObjectID("far"), offset: offset, data: bytes(4, seed: 1), crc: nil))))
+    }
+    XCTAssertThrowsError(try store.stat(pg, ObjectID("far")))
+  }
+
   /// A crc given with a whole-object write comes back only with whole-object reads, and is
   /// forgotten by any change that could alter the bytes. Stores may also not know it at all.
   func testKnownCRCFollowsTheBytes() throws {

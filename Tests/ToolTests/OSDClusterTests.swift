@@ -153,6 +153,17 @@ final class OSDClusterTests: XCTestCase {
     let deadline = Date().addingTimeInterval(10)
     while replies.results.isEmpty && Date() < deadline { usleep(10_000) }
     XCTAssertEqual(replies.results, [-22])
+    // A well-formed write whose offset is near 2^64 (its end would overflow) is refused with
+    // EFBIG, not a crash.
+    let pg = try map.map(object: "far", poolNamed: "p").pgid
+    let far = OSDOp(
+      pool: pg.pool, placementSeed: pg.seed, objectName: "far", epoch: map.epoch,
+      operations: [OSDOperation(code: .write, offset: .max - 1, length: 4, payloadLength: 4)])
+    connection.send(far.message(tid: 2, data: ByteBuffer(bytes: [1, 2, 3, 4])))
+    while replies.results.count < 2 && Date() < deadline.addingTimeInterval(10) {
+      usleep(10_000)
+    }
+    XCTAssertEqual(replies.results, [-22, -27])
     XCTAssertEqual(try cluster.loligo(["-p", "p", "put", "after", file.path]).0, 0)
   }
 }

@@ -265,7 +265,8 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     mutating func write(
       _ c: PGID, _ o: ObjectID, offset: UInt64, data: ByteBuffer, replace: Bool, now: UInt64
     ) throws(StoreError) {
-      let end = offset + UInt64(data.readableBytes)
+      // Offset first: one near 2^64 would overflow the end.
+      let end = offset <= store.maxObjectSize ? offset + UInt64(data.readableBytes) : .max
       guard end <= store.maxObjectSize else { throw .tooLarge("write past \(store.maxObjectSize)") }
       var r = try record(c, o) ?? ObjectRecord()
       let newSize = replace ? end : max(r.size, end)

@@ -69,7 +69,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {
         if !exists(c) { throw .noSuchCollection(c) }
       case .write(let c, _, let offset, let data, _):
         if !exists(c) { throw .noSuchCollection(c) }
-        if offset + UInt64(data.readableBytes) > maxObjectSize {
+        if offset > maxObjectSize || offset + UInt64(data.readableBytes) > maxObjectSize {
           throw .tooLarge("write past \(maxObjectSize) bytes")
         }
       case .writeFull(let c, _, let data, _):
