@@ -207,6 +207,9 @@ let package = Package(
         + nio),
     .testTarget(name: "LoligoWireTests", dependencies: ["LoligoCore", "LoligoWire"]),
     .testTarget(
+      name: "LoligoMessagesTests",
+      dependencies: ["LoligoMessages", "LoligoMessenger", "LoligoWire", "LoligoCore"] + nio),
+    .testTarget(
       name: "LoligoMessengerTests",
       dependencies: [
         "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoVerbs",
