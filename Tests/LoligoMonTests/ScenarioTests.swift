@@ -430,6 +430,33 @@ final class ScenarioTests: XCTestCase {
     assertSafe(c)
   }
 
+  /// Numbers at the top of their range from a peer are refused or ignored, never a trap.
+  func testExtremeNumbersFromAPeerAreHarmless() {
+    let c = cluster(3)
+    c.startAll()
+    settle(c)
+    c.submitClient(at: 0)
+    c.runFor(200 * ms)
+    let before = c.status(0)!.lastCommitted
+    for target in 0..<3 {
+      let from = (target + 1) % 3
+      c.inject(
+        from: from, to: target,
+        .syncStart(SyncStart(cookie: .max, full: false, lastCommitted: .max)))
+      c.inject(
+        from: from, to: target,
+        .paxosLast(
+          PaxosLast(epoch: .max, pn: .max, firstCommitted: .max, lastCommitted: .max)))
+      c.runFor(100 * ms)
+    }
+    settle(c)
+    for i in 0..<3 { c.submitClient(at: i) }
+    c.runFor(1 * second)
+    XCTAssertGreaterThan(c.status(0)!.lastCommitted, before)
+    XCTAssertEqual(Set((0..<3).map { c.status($0)!.lastCommitted }).count, 1)
+    assertSafe(c)
+  }
+
   func testEveryMessageDuplicated() {
     let c = cluster(5)
     c.network.faults.duplicateRate = 1.0

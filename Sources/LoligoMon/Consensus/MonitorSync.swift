@@ -158,6 +158,9 @@ extension MonitorCore {
     }
     syncProviders[from] = nil
     guard syncProviders.count < config.monSyncMaxProviders else { return abort(.busy, &fx) }
+    // A requester ahead of us cannot be brought forward by us (and its number, 2^64 - 1 from
+    // a hostile peer, must not overflow below).
+    if !m.full && m.lastCommitted > paxos.lastCommitted { return abort(.providerUnavailable, &fx) }
     if !m.full && m.lastCommitted + 1 < paxos.firstCommitted {
       return abort(.needFullSync, &fx)
     }

@@ -90,7 +90,8 @@ extension Paxos {
     if m.firstCommitted > lastCommitted + 1 {
       return .bootstrap  // that peon trimmed versions we lack: we must sync first
     }
-    if firstCommitted > 1 && m.lastCommitted + 1 < firstCommitted {
+    // (Compared without `+ 1`: a peer's lastCommitted of 2^64 - 1 must not trap.)
+    if firstCommitted > 1 && m.lastCommitted < firstCommitted - 1 {
       return .bootstrap  // we trimmed versions that peon lacks: it must sync first
     }
     storeShared(m.values, upTo: m.lastCommitted, &fx)
