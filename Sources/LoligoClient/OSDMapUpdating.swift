@@ -11,7 +11,7 @@ extension OSDMapUpdate {
       if let full = try? OSDMap(from: &buffer) { next = full }
     }
     if var map = next {
-      for epoch in incrementals.keys.sorted() where epoch == map.epoch + 1 {
+      for epoch in incrementals.keys.sorted() where epoch == map.epoch &+ 1 && epoch != 0 {
         var buffer = incrementals[epoch]!
         guard let inc = try? OSDMapIncremental(from: &buffer), (try? map.apply(inc)) != nil else {
           break

@@ -119,11 +119,19 @@ extension Connection {
       becomeReady()
 
     case (.ident, .sessionRetry) where isInitiator:
-      connectSeq = try U64Frame(from: &payload).value + 1
+      let seen = try U64Frame(from: &payload).value
+      guard seen < .max / 2 else {
+        throw FrameError.badPayload(.sessionRetry, "connect seq \(seen) out of range")
+      }
+      connectSeq = seen + 1
       sendIdentOrReconnect()
 
     case (.ident, .sessionRetryGlobal) where isInitiator:
-      globalSeq = messenger.nextGlobalSeq(above: try U64Frame(from: &payload).value)
+      let floor = try U64Frame(from: &payload).value
+      guard floor < .max / 2 else {
+        throw FrameError.badPayload(.sessionRetryGlobal, "global seq \(floor) out of range")
+      }
+      globalSeq = messenger.nextGlobalSeq(above: floor)
       sendIdentOrReconnect()
 
     case (.ident, .sessionReset) where isInitiator:

@@ -211,6 +211,15 @@ extension OSDDaemon {
       Log.shared.error("osd", "osd.\(id): malformed replica op: \(error)")
       return
     }
+    // Replica ops come from OSDs, and their versions count up from 1: a version near 2^64 from
+    // a peer would make this PG's next write overflow (here and after a restart).
+    guard message.source?.type == .osd, repOp.logVersion < UInt64.max / 2 else {
+      Log.shared.error(
+        "osd",
+        "osd.\(id): refused a replica op from \(message.source.map { "\($0)" } ?? "an unnamed peer")"
+      )
+      return
+    }
     let pgid = PGID(pool: repOp.pool, seed: repOp.seed)
     let object = ObjectID(repOp.objectName, namespace: repOp.namespace)
     let payloads = OSDOpExecution.payloads(repOp.operations, data: message.data)
@@ -271,7 +280,8 @@ extension OSDDaemon {
       Log.shared.error(
         "osd", "osd.\(id): osd.\(source.num) failed a replica write (\(reply.result))")
     }
-    write.pendingReplicas.remove(Int32(source.num))
+    guard source.type == .osd, let replica = Int32(exactly: source.num) else { return }
+    write.pendingReplicas.remove(replica)
     complete(pg, write)
   }
 }

@@ -299,7 +299,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     case MessageType.osdPing:
       guard let ping = try? OSDPing(message), let source = message.source else { return }
       if ping.isReply {
-        lastPingReply[Int32(source.num)] = .now()
+        // The sender names itself (no auth): only an OSD number counts.
+        guard source.type == .osd, let osd = Int32(exactly: source.num) else { return }
+        lastPingReply[osd] = .now()
       } else {
         message.connection?.send(
           OSDPing(isReply: true, epoch: map?.epoch ?? 0, stamp: ping.stamp).message())

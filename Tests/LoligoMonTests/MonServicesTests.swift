@@ -76,6 +76,18 @@ final class MonServicesTests: XCTestCase {
     XCTAssertEqual(
       try commit(services, store, [["prefix": "osd pool create", "pool": "x y", "pg_num": 8]])[0]
         .code, Errno.invalid.rawValue)
+    // Numbers outside 32 bits from a client are refused, not a trap on every monitor.
+    for pgNum in [-1, 5_000_000_000] {
+      XCTAssertNotEqual(
+        try commit(
+          services, store, [["prefix": "osd pool create", "pool": "rbd", "pg_num": pgNum]])[0]
+          .code, 0)
+    }
+    XCTAssertEqual(
+      try commit(
+        services, store,
+        [["prefix": "osd boot", "id": 3_000_000_000, "addr": "127.0.0.1:9", "host": "h"]])[0]
+        .code, Errno.invalid.rawValue)
     XCTAssertEqual(
       try commit(
         services, store, [["prefix": "osd pool set", "pool": "rbd", "var": "size", "val": "2"]])[0]

@@ -106,7 +106,7 @@ struct OSDMapService {
         let size = (fields["size"] as? Int) ?? 3
         let minSize = (fields["min_size"] as? Int) ?? (size - size / 2)
         if let id = view.poolID(named: name), let existing = view.pool(id) {
-          if existing.pgNum == UInt32(pgNum) && Int(existing.size) == size {
+          if UInt32(exactly: pgNum) == existing.pgNum && Int(existing.size) == size {
             return CommandResult(0, "pool '\(name)' already exists")
           }
           return .error(.exists, "pool '\(name)' exists with other settings")
@@ -169,7 +169,8 @@ struct OSDMapService {
         return CommandResult(0, "set pool \(id) \(variable) to \(value)")
 
       case "osd boot":
-        guard let osd = (fields["id"] as? Int).map(Int32.init), osd >= 0, osd < OSDMap.maximumOSDs,
+        guard let osd = (fields["id"] as? Int).flatMap({ Int32(exactly: $0) }), osd >= 0,
+          osd < OSDMap.maximumOSDs,
           let addr = fields["addr"] as? String
         else { return .error(.invalid, "osd boot needs id and addr") }
         let host =
