@@ -119,19 +119,12 @@ extension Connection {
       becomeReady()
 
     case (.ident, .sessionRetry) where isInitiator:
-      let seen = try U64Frame(from: &payload).value
-      guard seen < .max / 2 else {
-        throw FrameError.badPayload(.sessionRetry, "connect seq \(seen) out of range")
-      }
-      connectSeq = seen + 1
+      connectSeq = try Connection.retrySeq(.sessionRetry, &payload) + 1
       sendIdentOrReconnect()
 
     case (.ident, .sessionRetryGlobal) where isInitiator:
-      let floor = try U64Frame(from: &payload).value
-      guard floor < .max / 2 else {
-        throw FrameError.badPayload(.sessionRetryGlobal, "global seq \(floor) out of range")
-      }
-      globalSeq = messenger.nextGlobalSeq(above: floor)
+      globalSeq = messenger.nextGlobalSeq(
+        above: try Connection.retrySeq(.sessionRetryGlobal, &payload))
       sendIdentOrReconnect()
 
     case (.ident, .sessionReset) where isInitiator:
@@ -301,5 +294,13 @@ extension Connection {
     writeControl(.sessionReconnectOk) { U64Frame(inSeq).encode(to: &$0) }
     msLog(5) { "\(self) session resumed, client had up to seq \(frame.msgSeq)" }
     becomeReady()
+  }
+
+  /// The seq a SESSION_RETRY(_GLOBAL) names; we count on from it, so one near 2^64 (which no
+  /// real peer reaches) is a protocol error rather than an overflow.
+  static func retrySeq(_ tag: FrameTag, _ payload: inout ByteBuffer) throws -> UInt64 {
+    let seq = try U64Frame(from: &payload).value
+    guard seq < .max / 2 else { throw FrameError.badPayload(tag, "seq \(seq) out of range") }
+    return seq
   }
 }
