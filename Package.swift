@@ -126,12 +126,21 @@ let package = Package(
       ] + nio,
       swiftSettings: hotPath),
 
-    // services: the monitor (consensus core, services on Paxos, daemon wiring).
+    // services: the monitors' consensus core (Elector, Paxos, lease, probing, sync) as a pure
+    // state machine: inputs -> state + outputs, no sockets, threads or disk. Only core
+    // modules and NIOCore's ByteBuffer, so the compiler keeps I/O out of it.
+    .target(
+      name: "LoligoConsensus",
+      dependencies: ["LoligoCore", "LoligoTrace", .product(name: "NIOCore", package: "swift-nio")]
+    ),
+
+    // services: the monitor daemon (the consensus core wired to the messenger and RocksDB)
+    // and the services on Paxos (OSD map, pools, config-key).
     .target(
       name: "LoligoMon",
       dependencies: [
-        "LoligoCore", "LoligoWire", "LoligoMessenger", "LoligoMessages", "LoligoPlacement",
-        "LoligoKV", "LoligoDaemon", "LoligoTrace",
+        "LoligoCore", "LoligoConsensus", "LoligoWire", "LoligoMessenger", "LoligoMessages",
+        "LoligoPlacement", "LoligoKV", "LoligoDaemon", "LoligoTrace",
       ] + nio),
 
     // services: the client side (MonClient; Objecter and IoCtx come with the OSDs).
@@ -179,7 +188,9 @@ let package = Package(
 
     .executableTarget(
       name: "loligo-mon",
-      dependencies: ["LoligoCore", "LoligoMon", "LoligoMessages", "LoligoDaemon"] + nio),
+      dependencies: [
+        "LoligoCore", "LoligoConsensus", "LoligoMon", "LoligoMessages", "LoligoDaemon",
+      ] + nio),
 
     .executableTarget(
       name: "loligo-osd",
@@ -197,7 +208,7 @@ let package = Package(
     .testTarget(
       name: "LoligoMonTests",
       dependencies: [
-        "LoligoCore", "LoligoMon", "LoligoMessages", "LoligoPlacement",
+        "LoligoCore", "LoligoConsensus", "LoligoMon", "LoligoMessages", "LoligoPlacement",
         .product(name: "NIOCore", package: "swift-nio"),
       ]),
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
@@ -216,7 +227,11 @@ let package = Package(
       ] + nio
     ),
     .testTarget(name: "LoligoVerbsTests", dependencies: ["LoligoVerbs"]),
-    .testTarget(name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"]),
+    // Vectors/: Ceph 16.2's crushtool/osdmaptool outputs (see its README); LOLIGO_VECTORS=DIR
+    // runs the same tests against another set.
+    .testTarget(
+      name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"],
+      resources: [.copy("Vectors")]),
     .testTarget(
       name: "ToolTests",
       dependencies: [

@@ -1,4 +1,5 @@
 import Foundation
+import LoligoConsensus
 import LoligoMon
 import NIOCore
 import XCTest

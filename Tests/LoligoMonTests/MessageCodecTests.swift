@@ -1,3 +1,4 @@
+import LoligoConsensus
 import LoligoCore
 import LoligoMon
 import NIOCore

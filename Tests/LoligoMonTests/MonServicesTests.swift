@@ -1,4 +1,5 @@
 import Foundation
+import LoligoConsensus
 import LoligoMessages
 import LoligoPlacement
 import NIOCore

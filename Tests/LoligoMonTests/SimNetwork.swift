@@ -1,3 +1,4 @@
+import LoligoConsensus
 import LoligoMon
 import NIOCore
 

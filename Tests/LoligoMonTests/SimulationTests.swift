@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LoligoConsensus
 import LoligoMon
 import Synchronization
 import XCTest

@@ -2,11 +2,12 @@ import Foundation
 import LoligoPlacement
 import XCTest
 
-/// Finds and reads the Ceph-generated vectors in `shared/vectors` (or `$LOLIGO_VECTORS`).
+/// Finds and reads the Ceph-generated placement vectors: the copy kept with this test target
+/// (`Vectors/`, a resource), or another set named by `$LOLIGO_VECTORS`.
 enum Vectors {
-  /// The vector directory: `$LOLIGO_VECTORS`, else the first ancestor of this source file
-  /// (resolved through symlinks or not) that contains `shared/vectors`.
-  static func directory(file: StaticString = #filePath) throws -> URL {
+  /// The vector directory: `$LOLIGO_VECTORS` when set, else the bundled copy. A missing or
+  /// incomplete set is an error that names what is absent, so a test fails instead of skipping.
+  static func directory() throws -> URL {
     if let override = ProcessInfo.processInfo.environment["LOLIGO_VECTORS"], !override.isEmpty {
       let url = URL(fileURLWithPath: override)
       guard FileManager.default.fileExists(atPath: url.appendingPathComponent("crush").path)
@@ -15,24 +16,25 @@ enum Vectors {
       }
       return url
     }
-    let source = URL(fileURLWithPath: "\(file)")
-    for start in [source, source.resolvingSymlinksInPath()] {
-      var directory = start.deletingLastPathComponent()
-      while directory.path != "/" {
-        let candidate = directory.appendingPathComponent("shared/vectors")
-        if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("crush").path) {
-          return candidate
-        }
-        directory = directory.deletingLastPathComponent()
-      }
+    guard let bundled = Bundle.module.url(forResource: "Vectors", withExtension: nil) else {
+      throw VectorError(
+        "the bundled vectors (Tests/LoligoPlacementTests/Vectors) are missing from the test "
+          + "bundle \(Bundle.module.bundlePath); rebuild, or set LOLIGO_VECTORS=DIR")
     }
-    throw VectorError(
-      "vectors not found: no shared/vectors above \(source.path); set LOLIGO_VECTORS")
+    guard FileManager.default.fileExists(atPath: bundled.appendingPathComponent("crush").path)
+    else {
+      throw VectorError("the bundled vectors at \(bundled.path) have no crush/ directory")
+    }
+    return bundled
   }
 
   static func files(in subdirectory: String, suffix: String) throws -> [URL] {
     let directory = try directory().appendingPathComponent(subdirectory)
-    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path),
+      names.contains(where: { $0.hasSuffix(suffix) })
+    else {
+      throw VectorError("the vector set has no \(subdirectory)/*\(suffix) (\(directory.path))")
+    }
     return names.filter { $0.hasSuffix(suffix) }.sorted().map {
       directory.appendingPathComponent($0)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LoligoConsensus
 import LoligoCore
 import LoligoDaemon
 import LoligoKV

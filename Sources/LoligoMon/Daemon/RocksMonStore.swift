@@ -1,4 +1,5 @@
 import Foundation
+import LoligoConsensus
 import LoligoKV
 import NIOCore
 

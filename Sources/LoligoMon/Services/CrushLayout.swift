@@ -1,3 +1,4 @@
+import LoligoConsensus
 import LoligoPlacement
 
 /// The CRUSH map the monitors maintain: a `default` root, one host bucket per host that has
