@@ -232,6 +232,8 @@ let package = Package(
     .testTarget(
       name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"],
       resources: [.copy("Vectors")]),
+    // The repository's own rules: the layering of docs/ARCHITECTURE.md, nothing outside it.
+    .testTarget(name: "RepositoryTests"),
     .testTarget(
       name: "ToolTests",
       dependencies: [
