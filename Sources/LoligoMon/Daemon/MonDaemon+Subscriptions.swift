@@ -1,5 +1,6 @@
 import LoligoMessages
 import LoligoMessenger
+import LoligoWire
 import NIOCore
 
 /// Subscriptions: clients' `mon_subscribe` to the OSD map (one-time or standing, fed with

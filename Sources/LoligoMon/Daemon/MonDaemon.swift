@@ -9,11 +9,6 @@ import LoligoWire
 import NIOCore
 import NIOPosix
 
-extension MessageType {
-  /// Monitor-to-monitor protocol messages (election, Paxos, probe, sync, forwards).
-  public static let monPeer: UInt16 = 0x4D00
-}
-
 /// A running monitor: wires the deterministic `MonitorCore` to the messenger, the RocksDB
 /// store, the services and the clock. Every core step, store write and service apply happens
 /// on one dedicated thread (the core loop), in the order the core's outputs say; the messenger's
