@@ -158,12 +158,13 @@ let package = Package(
     // message type numbers from LoligoWire.
     .target(name: "LoligoTraceExport", dependencies: ["LoligoWire"]),
 
-    // results, histograms, machine description shared by every benchmark tool.
+    // results, histograms, machine description shared by every benchmark tool; the options
+    // the two perf-msgr tools share (hence ArgumentParser).
     .target(
       name: "LoligoBench",
       dependencies: [
         "LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift"),
-        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"), argumentParser,
       ],
       swiftSettings: hotPath
     ),
