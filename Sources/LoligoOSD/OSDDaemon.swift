@@ -220,7 +220,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       t.append(.createCollection(pgid))
       store.submit(t) { _ in }
     } else if let info = try? store.omap(pgid, Self.poolInfoObject, keys: ["version"])["version"],
-      let version = info.getInteger(at: info.readerIndex, endianness: .little, as: UInt64.self)
+      let version = info.littleEndianUInt64
     {
       pg.logVersion = version
     }

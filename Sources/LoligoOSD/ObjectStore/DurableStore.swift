@@ -49,7 +49,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       let db = try RocksDB(
         path: directory + "/meta", options: .init(createIfMissing: true, errorIfExists: true))
       var t = KVTransaction()
-      t.put(DurableStoreKeys.nextFileID, encodeU64(0))
+      t.put(DurableStoreKeys.nextFileID, DurableStoreKeys.fileCounter(0))
       try db.apply(t, sync: true)
       db.close()
     } catch {
@@ -67,7 +67,9 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     } catch {
       throw .io("\(error) (was the OSD created with --mkfs?)")
     }
-    guard let raw = try? db.get(DurableStoreKeys.nextFileID), let counter = decodeU64(raw) else {
+    guard let raw = try? db.get(DurableStoreKeys.nextFileID),
+      let counter = DurableStoreKeys.fileCounter(decoding: raw)
+    else {
       throw .corrupt("\(directory)/meta has no file counter")
     }
     nextFileID = counter
@@ -319,7 +321,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   func allocateFileID(_ batch: inout KVTransaction) throws(StoreError) -> UInt64 {
     nextFileID += 1
-    batch.put(DurableStoreKeys.nextFileID, encodeU64(nextFileID))
+    batch.put(DurableStoreKeys.nextFileID, DurableStoreKeys.fileCounter(nextFileID))
     return nextFileID
   }
 

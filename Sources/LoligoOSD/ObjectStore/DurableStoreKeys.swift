@@ -25,6 +25,16 @@ enum DurableStoreKeys {
     case omap = "M"
   }
 
+  /// The value of `nextFileID`.
+  static func fileCounter(_ value: UInt64) -> [UInt8] {
+    Array(ByteBuffer(littleEndian: value).readableBytesView)
+  }
+
+  /// The `nextFileID` a value holds; nil unless it is exactly 8 bytes.
+  static func fileCounter(decoding value: [UInt8]) -> UInt64? {
+    value.count == 8 ? ByteBuffer(bytes: value).littleEndianUInt64 : nil
+  }
+
   static func collection(_ c: PGID) -> [UInt8] { collections + Array("\(c)".utf8) }
 
   static func collection(fromKey key: [UInt8]) -> PGID? {
@@ -102,11 +112,4 @@ struct ObjectRecord: Equatable {
     else { return nil }
     self = record
   }
-}
-
-func encodeU64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-
-func decodeU64(_ bytes: [UInt8]) -> UInt64? {
-  guard bytes.count == 8 else { return nil }
-  return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
 }
