@@ -297,7 +297,7 @@ extension EventLoopFuture {
   }
 }
 
-private final class ResultBox: @unchecked Sendable {
+private final class ResultBox: @unchecked Sendable {  // `result` under `lock`
   private let lock = NSLock()
   private var result: Result<Void, any Error>?
   func set(_ value: Result<Void, any Error>) { lock.withLock { result = value } }

@@ -122,7 +122,7 @@ struct PerfServer: ParsableCommand, PerfMsgrRole {
 
 /// Fast-dispatches OSD ops: sleeps the think time on the messenger thread (as Ceph's tool
 /// does), then lets a worker send the reply — or replies inline when there are no workers.
-final class ServerDispatcher: Dispatcher, @unchecked Sendable {
+final class ServerDispatcher: Dispatcher, Sendable {
   let pool: WorkerPool
   let thinkTimeUs: UInt32
   let requests = ManagedAtomic<UInt64>(0)

@@ -13,6 +13,7 @@ import NIOPosix
 /// store, the services and the clock. Every core step, store write and service apply happens
 /// on one dedicated thread (the core loop), in the order the core's outputs say; the messenger's
 /// threads only hand messages over.
+// state confined to the core loop (see above), the rest immutable
 public final class MonDaemon: Dispatcher, @unchecked Sendable {
   public let name: String
   public let rank: Int
@@ -293,7 +294,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
 }
 
 /// Carries a JSON-able value across threads (built and read once).
-struct JSONBox: @unchecked Sendable {
+struct JSONBox: @unchecked Sendable {  // built on the core loop, then only read by the one waiter
   let value: Any
   init(_ value: Any) { self.value = value }
 }

@@ -22,6 +22,7 @@ import NIOCore
 /// order. A crash before that batch leaves, at worst, file bytes no record points to (removed
 /// at the next mount) or in-place changes of a write that was never acknowledged. Reads that
 /// race an unacknowledged overwrite of the same bytes may see part of it, as with a file.
+// the queue under `queueLock`, `nextFileID` the commit thread's; RocksDB is thread-safe
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
   public static let inlineLimit = 64 << 10

@@ -241,6 +241,7 @@ struct TraceCommand: ParsableCommand {
 
 /// Takes SIGINT and SIGTERM (blocked in every thread) on its own thread: passes them to the
 /// running command, or ends a recording that has no command.
+// `childPid` under `lock`; a semaphore is thread-safe
 final class SignalForwarder: @unchecked Sendable {
   private let lock = NSLock()
   private var childPid: pid_t = 0
