@@ -154,15 +154,17 @@ let package = Package(
       swiftSettings: hotPath),
 
     // traces: reads a CTF trace through babeltrace2's text output, joins each operation's
-    // events across processes, writes Chrome trace JSON, per-operation CSV and a summary.
-    .target(name: "LoligoTraceExport"),
+    // events across processes, writes Chrome trace JSON, per-operation CSV and a summary;
+    // message type numbers from LoligoWire.
+    .target(name: "LoligoTraceExport", dependencies: ["LoligoWire"]),
 
-    // results, histograms, machine description shared by every benchmark tool.
+    // results, histograms, machine description shared by every benchmark tool; the options
+    // the two perf-msgr tools share (hence ArgumentParser).
     .target(
       name: "LoligoBench",
       dependencies: [
         "LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift"),
-        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"), argumentParser,
       ],
       swiftSettings: hotPath
     ),
@@ -180,7 +182,8 @@ let package = Package(
       name: "loligo",
       dependencies: [
         "CLoligoSys", "LoligoCore", "LoligoPlacement", "LoligoBench", "LoligoMessages",
-        "LoligoClient", "LoligoDaemon", "LoligoTrace", "LoligoTraceExport", argumentParser,
+        "LoligoClient", "LoligoDaemon", "LoligoTrace", "LoligoTraceExport", "LoligoWire",
+        argumentParser,
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]

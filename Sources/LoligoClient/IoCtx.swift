@@ -202,7 +202,7 @@ public struct IoCtx: Sendable {
 }
 
 /// Gathers the pages of a pool listing.
-final class ListCollector: @unchecked Sendable {
+final class ListCollector: @unchecked Sendable {  // state under `lock`
   private let lock = NSLock()
   private var remaining: Int
   private var names: [String] = []
@@ -235,7 +235,7 @@ final class ListCollector: @unchecked Sendable {
   }
 }
 
-final class SyncBox<T: Sendable>: @unchecked Sendable {
+final class SyncBox<T: Sendable>: @unchecked Sendable {  // `value` under `condition`
   private let condition = NSCondition()
   private var value: Result<T, IoCtxError>?
 

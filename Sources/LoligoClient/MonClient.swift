@@ -10,7 +10,7 @@ import NIOCore
 /// to another when one fails or answers "not in quorum", sends commands and waits for their
 /// replies (which for changes means their commit), and keeps map subscriptions alive across
 /// those moves.
-public final class MonClient: Dispatcher, @unchecked Sendable {
+public final class MonClient: Dispatcher, @unchecked Sendable {  // mutable state under `lock`
   public let messenger: Messenger
   public let monmap: MonMap
   public let fsid: UUID

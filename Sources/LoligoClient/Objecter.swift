@@ -13,7 +13,7 @@ import NIOCore
 /// (`objecter_inflight_ops`, `objecter_inflight_op_bytes`), resends when the map moves the PG,
 /// when a session resets or when the OSD says its map is newer, and completes every operation
 /// exactly once (or fails it after `client_op_timeout`).
-public final class Objecter: Dispatcher, @unchecked Sendable {
+public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state under `lock`
   public let messenger: Messenger
   public let monClient: MonClient
   let maxOps: Int
@@ -55,6 +55,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {
     }
   }
 
+  // vars under Objecter.lock, except in the -116 retry (a race)
   final class Op: @unchecked Sendable {
     let tid: UInt64
     let pool: Int64

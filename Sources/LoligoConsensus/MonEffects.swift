@@ -1,3 +1,4 @@
+import LoligoCore
 import NIOCore
 
 /// What one step produces, gathered while the step runs.
@@ -27,10 +28,7 @@ struct MonEffects {
   }
 
   func getUInt64(_ prefix: String, _ key: String) -> UInt64 {
-    guard var buffer = get(prefix, key),
-      let value = buffer.readInteger(endianness: .little, as: UInt64.self)
-    else { return 0 }
-    return value
+    get(prefix, key)?.littleEndianUInt64 ?? 0
   }
 
   func getFlag(_ prefix: String, _ key: String) -> Bool {
@@ -46,7 +44,7 @@ struct MonEffects {
   }
 
   mutating func put(_ prefix: String, _ key: String, _ value: UInt64) {
-    put(prefix, key, MonStoreKeys.encode(value))
+    put(prefix, key, ByteBuffer(littleEndian: value))
   }
 
   mutating func putFlag(_ prefix: String, _ key: String, _ value: Bool) {

@@ -1,7 +1,8 @@
 import NIOCore
 
-/// Key layout of the monitor store (prefix + key → bytes). Integers are 8-byte little endian,
-/// flags one byte. A RocksDB implementation stores the same pairs, e.g. as `prefix` `\0` `key`.
+/// Key layout of the monitor store (prefix + key → bytes). Integers are 8-byte little endian
+/// (`ByteBuffer(littleEndian:)`), flags one byte. A RocksDB implementation stores the same
+/// pairs, e.g. as `prefix` `\0` `key`.
 ///
 /// | prefix     | key                    | value                                                  |
 /// |------------|------------------------|--------------------------------------------------------|
@@ -56,12 +57,6 @@ public enum MonStoreKeys {
       return nil
     }
     return UInt64(key)
-  }
-
-  public static func encode(_ value: UInt64) -> ByteBuffer {
-    var buffer = ByteBufferAllocator().buffer(capacity: 8)
-    buffer.writeInteger(value, endianness: .little)
-    return buffer
   }
 
   public static func encode(_ flag: Bool) -> ByteBuffer {

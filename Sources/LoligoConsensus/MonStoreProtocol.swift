@@ -1,3 +1,4 @@
+import LoligoCore
 import NIOCore
 
 /// One change inside a `MonStoreTransaction`.
@@ -71,9 +72,6 @@ public struct MonStoreEntry: Sendable, Equatable {
 
 extension MonStoreReader {
   public func getUInt64(prefix: String, key: String) -> UInt64 {
-    guard var buffer = get(prefix: prefix, key: key),
-      let value = buffer.readInteger(endianness: .little, as: UInt64.self)
-    else { return 0 }
-    return value
+    get(prefix: prefix, key: key)?.littleEndianUInt64 ?? 0
   }
 }

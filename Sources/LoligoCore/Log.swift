@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 /// A small leveled log shared by a process: one line per event with a UTC timestamp, the
 /// thread, the subsystem and the text; to standard error or appended to `log_file`.
 /// Messages are closures, so a suppressed level costs one comparison.
+// state under `lock`, but `msLevel` is read without it (a race)
 public final class Log: @unchecked Sendable {
   public static let shared = Log()
 

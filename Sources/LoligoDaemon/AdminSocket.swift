@@ -5,6 +5,7 @@ import NIOPosix
 
 /// A daemon's local admin socket (a Unix socket): a client writes one command line, such as
 /// `perf dump`, and reads back one JSON document. `loligo daemon NAME COMMAND` is the client.
+// `handlers` under `lock`; `channel` only in the owner's start and stop
 public final class AdminSocket: @unchecked Sendable {
   public typealias Handler = @Sendable ([String]) throws -> Any
 
@@ -83,6 +84,7 @@ public final class AdminSocket: @unchecked Sendable {
   }
 }
 
+// confined to its channel's event loop
 private final class AdminConnection: ChannelInboundHandler, @unchecked Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer

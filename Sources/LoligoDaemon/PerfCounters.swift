@@ -5,8 +5,9 @@ import NIOConcurrencyHelpers
 /// A daemon's performance counters, dumped as JSON by `loligo daemon NAME perf dump`:
 /// monotonically increasing counts and latency averages (sum and count, like Ceph's
 /// `avgcount`/`sum`), grouped by section (`osd`, `mon`, `msgr`). Updates are lock-free.
+// the maps under `lock`; the counters are atomics
 public final class PerfCounters: @unchecked Sendable {
-  public final class Counter: @unchecked Sendable {
+  public final class Counter: Sendable {
     let value = ManagedAtomic<UInt64>(0)
     @inline(__always) public func add(_ n: UInt64 = 1) {
       value.wrappingIncrement(by: n, ordering: .relaxed)
@@ -14,7 +15,7 @@ public final class PerfCounters: @unchecked Sendable {
     public var current: UInt64 { value.load(ordering: .relaxed) }
   }
 
-  public final class Latency: @unchecked Sendable {
+  public final class Latency: Sendable {
     let count = ManagedAtomic<UInt64>(0)
     let sumNanoseconds = ManagedAtomic<UInt64>(0)
     @inline(__always) public func record(nanoseconds: UInt64) {

@@ -2,7 +2,7 @@ import Foundation
 
 /// A daemon's pid file. Creating it fails when another live process holds it, so two copies of
 /// one daemon never run on the same data; a stale file (its process gone) is replaced.
-public final class PidFile: @unchecked Sendable {
+public final class PidFile: Sendable {
   public let path: String
 
   public init(path: String) throws(DaemonError) {

@@ -9,6 +9,7 @@ import NIOConcurrencyHelpers
 /// the write durable (WAL fsync) before `apply` returns: Paxos steps and acknowledged object
 /// writes use it. The handle is thread-safe (RocksDB's own guarantee); `close` waits for no one,
 /// so callers close after their last use.
+// the handle is read and cleared under `lock`; RocksDB is thread-safe
 public final class RocksDB: @unchecked Sendable {
   public let path: String
   private var db: OpaquePointer?
@@ -177,6 +178,7 @@ public final class RocksDB: @unchecked Sendable {
 }
 
 /// A point-in-time view of a database: later writes do not show through it.
+// immutable; reads through a RocksDB snapshot are thread-safe
 public final class RocksDBSnapshot: @unchecked Sendable {
   private let db: RocksDB
   private let snapshot: OpaquePointer

@@ -4,14 +4,6 @@ import LoligoMessenger
 import LoligoWire
 import NIOCore
 
-extension MessageType {
-  public static let monMap: UInt16 = 4
-  public static let monSubscribe: UInt16 = 15
-  public static let osdMap: UInt16 = 41
-  public static let monCommand: UInt16 = 50
-  public static let monCommandReply: UInt16 = 51
-}
-
 /// A command to the monitors, like Ceph's MMonCommand: a JSON object whose `prefix` names the
 /// command (`config-key set`, `osd pool create`, `status`, ...) plus its arguments, and an
 /// optional input payload. Reads are answered by any monitor in quorum; changes go through the

@@ -1,12 +1,7 @@
 import LoligoCore
 import LoligoMessenger
+import LoligoWire
 import NIOCore
-
-extension MessageType {
-  public static let osdPing: UInt16 = 70
-  public static let osdRepOp: UInt16 = 112
-  public static let osdRepOpReply: UInt16 = 113
-}
 
 /// Primary → replica: apply these operations to this object of this placement group, as
 /// version `version` of the PG log (Ceph's MOSDRepOp). Write payloads travel in the data

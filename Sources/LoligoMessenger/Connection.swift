@@ -12,6 +12,7 @@ import NIOCore
 /// called from any thread; they queue under a lock and the loop drains the queue, which keeps
 /// the order of sends from one thread even while the session moves to another loop (a
 /// reconnect accepted on a different loop moves the session there, as Ceph does).
+// loop-owned state, cross-thread state under `lock` (see above)
 public final class Connection: @unchecked Sendable, CustomStringConvertible {
   enum State: String {
     case connecting, banner, hello, auth, authSignature, ident, ready, standby, closed

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 /// Bounds the bytes of received messages held by dispatchers (`ms_dispatch_throttle_bytes`).
 /// A connection that pushes the total over the limit stops reading; it resumes when released
 /// messages bring the total back under.
-final class DispatchThrottle: @unchecked Sendable {
+final class DispatchThrottle: @unchecked Sendable {  // state under `lock`
   let limit: Int
   private let lock = NIOLock()
   private var current = 0

@@ -8,6 +8,7 @@ import NIOCore
 ///
 /// A received message holds slices of the receive buffer (no copy) and counts against the
 /// messenger's dispatch throttle until it is released.
+// handed on, never shared: sender, then connection loop, then dispatcher
 public final class Message: @unchecked Sendable {
   public var type: UInt16
   public var tid: UInt64

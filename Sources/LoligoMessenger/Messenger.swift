@@ -9,6 +9,7 @@ import NIOPosix
 /// One endpoint of the messenger: an entity name, an optional listening address, a set of
 /// event loops (`ms_async_op_threads`) shared by its sessions, a transport, and the dispatcher
 /// that receives messages.
+// mutable state under `lock`, counters atomic, the rest immutable
 public final class Messenger: @unchecked Sendable {
   public let name: EntityName
   public let config: Config

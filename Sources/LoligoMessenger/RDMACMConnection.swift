@@ -16,6 +16,7 @@ import NIOCore
 ///
 /// Events come from the stack's `rdma-cm` thread and are handled on the stream's event loop,
 /// through `RDMACMHandshake`; this class only carries out its actions.
+// loop-owned state; addresses under `addressLock`; flags atomic
 final class RDMACMConnection: RDMAConnectionLink, RDMACMEventOwner, @unchecked Sendable {
   enum Role {
     case client(EventLoopPromise<any TransportStream>)

@@ -5,7 +5,7 @@ import NIOCore
 /// A messenger's listening rdma_cm id (`ms_async_rdma_cm`): bound to the messenger's IP and
 /// port in rdma_cm's own port space (not TCP's), it hands each connect request to a new
 /// `RDMACMConnection` on the next event loop of the group.
-final class RDMACMListener: TransportListener, RDMACMEventOwner, @unchecked Sendable {
+final class RDMACMListener: TransportListener, RDMACMEventOwner, Sendable {
   let stack: RDMAStack
   let manager: RDMAConnectionManager
   let id: CMID

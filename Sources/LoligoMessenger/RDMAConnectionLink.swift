@@ -14,7 +14,7 @@ protocol RDMAConnectionLink: AnyObject, Sendable {
 }
 
 /// The TCP side channel as a link: BYE marks an orderly close, closing it ends the link.
-final class RDMASideChannelLink: RDMAConnectionLink, @unchecked Sendable {
+final class RDMASideChannelLink: RDMAConnectionLink, Sendable {
   let channel: any Channel
 
   init(_ channel: any Channel) { self.channel = channel }

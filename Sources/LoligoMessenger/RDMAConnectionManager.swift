@@ -13,6 +13,7 @@ protocol RDMACMEventOwner: AnyObject, Sendable {
 /// connection on the process's device, and the `rdma-cm` thread that takes its events and hands
 /// each to its owner by token (a number each id carries, so an event that raced with its id's
 /// destruction finds nobody instead of a reused pointer).
+// owners and tokens under `lock`; the rest immutable
 final class RDMAConnectionManager: @unchecked Sendable {
   let events: CMEventChannel
   let device: HardwareVerbs

@@ -10,6 +10,7 @@ import NIOCore
 ///       magic "LOLIRDMA" | version u16 | transport u8 (0 soft, 1 hardware) | flags u8 |
 ///       lid u16 | reserved u16 | qpn u32 | psn u32 | gid [16] |
 ///       credits u32 | receive buffer bytes u32 | zero-copy reads in flight u32 | reserved
+// confined to its channel's event loop
 final class RDMASideChannel: ChannelInboundHandler, @unchecked Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer

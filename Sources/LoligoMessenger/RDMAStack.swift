@@ -44,6 +44,7 @@ public struct RDMAConfiguration: Hashable, Sendable {
 }
 
 /// Registered memory cut into equal chunks, with a free list.
+// the free list under `lock`; memory and region fixed in init
 final class ChunkPool: @unchecked Sendable {
   let base: UnsafeMutableRawPointer
   let chunkSize: Int
@@ -92,6 +93,7 @@ final class ChunkPool: @unchecked Sendable {
 /// same options (Ceph's RDMAStack + Infiniband + RDMADispatcher): the device, one completion
 /// channel with a send and a receive completion queue, the shared receive queue, the send and
 /// receive chunk pools, and the polling thread that routes completions to streams by QP number.
+// mutable state under `lock`, counts atomic, the rest fixed in init
 final class RDMAStack: @unchecked Sendable {
   let configuration: RDMAConfiguration
   let device: any VerbsDevice
@@ -553,6 +555,7 @@ func monotonicNanoseconds() -> UInt64 {
 }
 
 /// A queue pair on its way out, with what must outlive it.
+// `backlog` under the stack's lock, the rest the polling thread's
 final class RetiringQueuePair: @unchecked Sendable {
   let qp: any QueuePair
   var finPending: Bool

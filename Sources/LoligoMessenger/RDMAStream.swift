@@ -43,6 +43,7 @@ public struct RDMATransportError: Error, CustomStringConvertible {
 ///
 /// Threading: state belongs to the stream's event loop; the polling thread hands completions
 /// over through `inbox` (one hop per burst).
+// loop-owned state; the polling thread's hand-over under `inboxLock`
 final class RDMAStream: TransportStream, @unchecked Sendable {
   enum Kind: UInt32 {
     case stream = 1

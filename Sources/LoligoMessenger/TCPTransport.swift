@@ -51,6 +51,7 @@ struct TCPListener: TransportListener {
 }
 
 /// A TCP connection seen as a `TransportStream`. Lives on its channel's event loop.
+// confined to its channel's event loop
 final class TCPStream: TransportStream, ChannelInboundHandler, @unchecked Sendable {
   typealias InboundIn = ByteBuffer
   typealias OutboundOut = ByteBuffer

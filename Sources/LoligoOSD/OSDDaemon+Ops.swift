@@ -113,7 +113,8 @@ extension OSDDaemon {
     }
     pg.logVersion += 1
     let version = pg.logVersion
-    transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(version)]))
+    transaction.append(
+      .setOmap(pgid, Self.poolInfoObject, ["version": ByteBuffer(littleEndian: version)]))
     let replicas = Set(pg.acting).subtracting([id])
     let results = op.operations.map { _ in OSDOpReply.OperationResult(result: 0) }
     let write = InFlightWrite(
@@ -166,12 +167,6 @@ extension OSDDaemon {
 
   func onLoop(_ body: @escaping @Sendable () -> Void) {
     if loop.inEventLoop { body() } else { loop.execute(body) }
-  }
-
-  static func encode(_ value: UInt64) -> ByteBuffer {
-    var b = ByteBuffer()
-    b.writeInteger(value, endianness: .little)
-    return b
   }
 
   /// Answers the client once the write is durable here and on every replica still acting.
@@ -246,7 +241,8 @@ extension OSDDaemon {
       transaction = StoreTransaction()  // already gone here
     }
     pg.logVersion = max(pg.logVersion, repOp.logVersion)
-    transaction.append(.setOmap(pgid, Self.poolInfoObject, ["version": Self.encode(pg.logVersion)]))
+    transaction.append(
+      .setOmap(pgid, Self.poolInfoObject, ["version": ByteBuffer(littleEndian: pg.logVersion)]))
     stats.subops.add()
     stats.subopInBytes.add(UInt64(message.data.readableBytes))
     let tid = message.tid

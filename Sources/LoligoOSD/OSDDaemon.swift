@@ -16,6 +16,7 @@ import NIOCore
 /// All state lives on one event loop (`loop`); with `ms_async_op_threads = 1` (what `loligo
 /// cluster up` sets for OSDs) that is also the loop of every connection, so a request is
 /// handled where it arrives, without a thread hand-off.
+// state confined to `loop` (see above), the rest immutable
 public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   public let id: Int32
   let config: Config
@@ -220,7 +221,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       t.append(.createCollection(pgid))
       store.submit(t) { _ in }
     } else if let info = try? store.omap(pgid, Self.poolInfoObject, keys: ["version"])["version"],
-      let version = info.getInteger(at: info.readerIndex, endianness: .little, as: UInt64.self)
+      let version = info.littleEndianUInt64
     {
       pg.logVersion = version
     }
@@ -359,7 +360,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
 }
 
 /// `perf dump`'s `osd` section.
-final class OSDStats: @unchecked Sendable {
+final class OSDStats: Sendable {
   let ops, reads, writes, inBytes, outBytes, subops, subopsSent, subopInBytes, stale,
     duplicates: PerfCounters.Counter
   let readLatency, writeLatency, subopLatency: PerfCounters.Latency
@@ -381,7 +382,7 @@ final class OSDStats: @unchecked Sendable {
   }
 }
 
-struct OSDStatusBox: @unchecked Sendable {
+struct OSDStatusBox: @unchecked Sendable {  // built on the loop, then only read by the one waiter
   let value: Any
   init(_ value: Any) { self.value = value }
 }

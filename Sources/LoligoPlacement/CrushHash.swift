@@ -12,37 +12,14 @@ public enum CrushHash {
   private static let fillX: UInt32 = 231_232
   private static let fillY: UInt32 = 1232
 
-  /// Jenkins' mixing step; mutates all three words, the result is read from `c`.
-  @inline(__always)
-  private static func mix(_ a: inout UInt32, _ b: inout UInt32, _ c: inout UInt32) {
-    a = a &- b &- c
-    a ^= c >> 13
-    b = b &- c &- a
-    b ^= a << 8
-    c = c &- a &- b
-    c ^= b >> 13
-    a = a &- b &- c
-    a ^= c >> 12
-    b = b &- c &- a
-    b ^= a << 16
-    c = c &- a &- b
-    c ^= b >> 5
-    a = a &- b &- c
-    a ^= c >> 3
-    b = b &- c &- a
-    b ^= a << 10
-    c = c &- a &- b
-    c ^= b >> 15
-  }
-
   public static func hash1(_ input: UInt32) -> UInt32 {
     var hash = seed ^ input
     var a = input
     var b = input
     var x = fillX
     var y = fillY
-    mix(&b, &x, &hash)
-    mix(&y, &a, &hash)
+    jenkinsMix(&b, &x, &hash)
+    jenkinsMix(&y, &a, &hash)
     return hash
   }
 
@@ -52,9 +29,9 @@ public enum CrushHash {
     var b = inputB
     var x = fillX
     var y = fillY
-    mix(&a, &b, &hash)
-    mix(&x, &a, &hash)
-    mix(&b, &y, &hash)
+    jenkinsMix(&a, &b, &hash)
+    jenkinsMix(&x, &a, &hash)
+    jenkinsMix(&b, &y, &hash)
     return hash
   }
 
@@ -65,11 +42,11 @@ public enum CrushHash {
     var c = inputC
     var x = fillX
     var y = fillY
-    mix(&a, &b, &hash)
-    mix(&c, &x, &hash)
-    mix(&y, &a, &hash)
-    mix(&b, &x, &hash)
-    mix(&y, &c, &hash)
+    jenkinsMix(&a, &b, &hash)
+    jenkinsMix(&c, &x, &hash)
+    jenkinsMix(&y, &a, &hash)
+    jenkinsMix(&b, &x, &hash)
+    jenkinsMix(&y, &c, &hash)
     return hash
   }
 
@@ -83,12 +60,12 @@ public enum CrushHash {
     var d = inputD
     var x = fillX
     var y = fillY
-    mix(&a, &b, &hash)
-    mix(&c, &d, &hash)
-    mix(&a, &x, &hash)
-    mix(&y, &b, &hash)
-    mix(&c, &x, &hash)
-    mix(&y, &d, &hash)
+    jenkinsMix(&a, &b, &hash)
+    jenkinsMix(&c, &d, &hash)
+    jenkinsMix(&a, &x, &hash)
+    jenkinsMix(&y, &b, &hash)
+    jenkinsMix(&c, &x, &hash)
+    jenkinsMix(&y, &d, &hash)
     return hash
   }
 
@@ -103,14 +80,14 @@ public enum CrushHash {
     var e = inputE
     var x = fillX
     var y = fillY
-    mix(&a, &b, &hash)
-    mix(&c, &d, &hash)
-    mix(&e, &x, &hash)
-    mix(&y, &a, &hash)
-    mix(&b, &x, &hash)
-    mix(&y, &c, &hash)
-    mix(&d, &x, &hash)
-    mix(&y, &e, &hash)
+    jenkinsMix(&a, &b, &hash)
+    jenkinsMix(&c, &d, &hash)
+    jenkinsMix(&e, &x, &hash)
+    jenkinsMix(&y, &a, &hash)
+    jenkinsMix(&b, &x, &hash)
+    jenkinsMix(&y, &c, &hash)
+    jenkinsMix(&d, &x, &hash)
+    jenkinsMix(&y, &e, &hash)
     return hash
   }
 

@@ -11,9 +11,7 @@
 /// sets.
 /// Where Ceph would read out of bounds on a malformed map (an item naming a missing bucket, a
 /// cycle in the hierarchy) the affected replica is skipped instead.
-///
-/// `@unchecked Sendable`: the flattened bucket storage is raw memory written only in `init`
-/// and read-only afterwards, so sharing across tasks is safe.
+// the flattened buckets are raw memory written only in init, read-only after
 public final class CrushMapper: @unchecked Sendable {
   /// `CRUSH_ITEM_NONE`: an empty position in an `indep` result.
   public static let itemNone: Int32 = 0x7fff_ffff

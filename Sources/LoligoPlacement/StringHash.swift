@@ -35,7 +35,7 @@ public enum CephStringHash: UInt8, Sendable, CaseIterable {
       a &+= word(offset)
       b &+= word(offset + 4)
       c &+= word(offset + 8)
-      mix(&a, &b, &c)
+      jenkinsMix(&a, &b, &c)
       offset += 12
       remaining -= 12
     }
@@ -50,7 +50,7 @@ public enum CephStringHash: UInt8, Sendable, CaseIterable {
       default: c &+= value << (8 * UInt32(index - 7))
       }
     }
-    mix(&a, &b, &c)
+    jenkinsMix(&a, &b, &c)
     return c
   }
 
@@ -62,27 +62,5 @@ public enum CephStringHash: UInt8, Sendable, CaseIterable {
       hash = (hash &+ (value << 4) &+ (value >> 4)) &* 11
     }
     return hash
-  }
-
-  @inline(__always)
-  private static func mix(_ a: inout UInt32, _ b: inout UInt32, _ c: inout UInt32) {
-    a = a &- b &- c
-    a ^= c >> 13
-    b = b &- c &- a
-    b ^= a << 8
-    c = c &- a &- b
-    c ^= b >> 13
-    a = a &- b &- c
-    a ^= c >> 12
-    b = b &- c &- a
-    b ^= a << 16
-    c = c &- a &- b
-    c ^= b >> 5
-    a = a &- b &- c
-    a ^= c >> 3
-    b = b &- c &- a
-    b ^= a << 10
-    c = c &- a &- b
-    c ^= b >> 15
   }
 }

@@ -1,3 +1,5 @@
+import LoligoWire
+
 /// Joins a trace's events into messages and operations.
 ///
 /// - A message is followed from the sender's `send` (and `encode`) and `write` to the
@@ -21,9 +23,6 @@ public struct TraceAnalysis: Sendable {
   public private(set) var paxosRounds: [PaxosRound] = []
   /// Per process: its name and what it is (an entity such as `osd.0`), by vpid.
   public private(set) var processes: [Int32: TracedProcess] = [:]
-
-  static let osdOp: UInt16 = 42
-  static let osdOpReply: UInt16 = 43
 
   public init(_ trace: TraceData) {
     var join = Join()
@@ -503,13 +502,13 @@ private struct Join {
   private mutating func noteMessage(_ index: Int) {
     let message = messages[index]
     guard let from = message.from, let to = message.to else { return }
-    if message.type == TraceAnalysis.osdOp && from.type == 8 {
+    if message.type == MessageType.osdOp && from.type == 8 {
       let i = opSlot(OpKey(client: from.num, tid: message.tid))
       if operations[i].request == nil { operations[i].request = index }
       if operations[i].osd < 0 && to.type == 4 {
         operations[i].osd = Int32(truncatingIfNeeded: to.num)
       }
-    } else if message.type == TraceAnalysis.osdOpReply && to.type == 8 {
+    } else if message.type == MessageType.osdOpReply && to.type == 8 {
       let i = opSlot(OpKey(client: to.num, tid: message.tid))
       operations[i].reply = index
     }

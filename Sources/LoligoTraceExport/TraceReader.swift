@@ -130,7 +130,7 @@ public enum TraceReader {
   }
 }
 
-private final class ErrorCollector: @unchecked Sendable {
+private final class ErrorCollector: @unchecked Sendable {  // `data` under `lock`
   private let lock = NSLock()
   private var data: Data?
 

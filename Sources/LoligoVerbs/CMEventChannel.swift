@@ -8,6 +8,7 @@ import Foundation
 /// An rdma_cm event channel: where address resolution, connection requests, replies,
 /// rejections and disconnects of every `CMID` created on it are reported. Its file descriptor
 /// is non-blocking; `nextEvent` takes one event (already acknowledged to librdmacm).
+// an immutable handle; only the rdma-cm thread takes events
 public final class CMEventChannel: @unchecked Sendable {
   let channel: UnsafeMutableRawPointer
   public let fileDescriptor: Int32

@@ -8,7 +8,7 @@ import Foundation
 /// One rdma_cm id: a listener, or one connection's end. Its events come on the channel it was
 /// created on, tagged with its token. Every call is serialized with `destroy`, so a call that
 /// races with the end of the connection fails cleanly instead of touching a freed id.
-public final class CMID: @unchecked Sendable {
+public final class CMID: @unchecked Sendable {  // the id under `lock`, so no call races `destroy`
   private let lock = NSLock()
   private var pointer: UnsafeMutableRawPointer?
 

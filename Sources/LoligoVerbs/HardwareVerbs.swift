@@ -12,6 +12,7 @@ import Foundation
 /// `ms_async_rdma_gid_idx` (RoCE v1 or v2 is chosen by that index) and allocates one protection
 /// domain. Queue pairs are reliable connected, 1 SGE, moved INIT -> RTR -> RTS with the peer's
 /// LID/GID/QPN/PSN (path MTU: the port's active MTU; infinite RNR retry, 7 transport retries).
+// immutable after open; libibverbs calls are thread-safe
 public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
   public let name: String
   public let lid: UInt16
@@ -211,6 +212,7 @@ public final class HardwareVerbs: VerbsDevice, @unchecked Sendable {
   }
 }
 
+// `registered` under `lock`, the rest immutable
 final class HardwareRegion: MemoryRegion, @unchecked Sendable {
   let mr: UnsafeMutableRawPointer
   let base: UnsafeMutableRawPointer
@@ -242,6 +244,7 @@ final class HardwareRegion: MemoryRegion, @unchecked Sendable {
   deinit { deregister() }
 }
 
+// an immutable handle; libibverbs calls are thread-safe
 final class HardwareChannel: CompletionChannel, @unchecked Sendable {
   let channel: UnsafeMutableRawPointer
   var fileDescriptor: Int32 { lv_comp_channel_fd(channel) }
@@ -253,6 +256,7 @@ final class HardwareChannel: CompletionChannel, @unchecked Sendable {
   }
 }
 
+// an immutable handle; libibverbs calls are thread-safe
 final class HardwareCompletionQueue: CompletionQueue, @unchecked Sendable {
   let cq: UnsafeMutableRawPointer
 
@@ -276,6 +280,7 @@ final class HardwareCompletionQueue: CompletionQueue, @unchecked Sendable {
   func requestNotification() { _ = lv_req_notify_cq(cq) }
 }
 
+// an immutable handle; libibverbs calls are thread-safe
 final class HardwareSharedReceiveQueue: SharedReceiveQueue, @unchecked Sendable {
   let srq: UnsafeMutableRawPointer
 
@@ -287,6 +292,7 @@ final class HardwareSharedReceiveQueue: SharedReceiveQueue, @unchecked Sendable 
   }
 }
 
+// immutable handles; libibverbs calls are thread-safe
 final class HardwareQueuePair: QueuePair, @unchecked Sendable {
   let device: HardwareVerbs
   let qp: UnsafeMutableRawPointer

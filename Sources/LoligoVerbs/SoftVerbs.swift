@@ -36,6 +36,7 @@ import Foundation
 /// as `workRequestFlushed` without being executed. Posting a send before RTS is refused.
 /// Every header from a peer is checked (opcode, sequence, lengths) before anything is done with
 /// it; payload only ever lands in registered memory that passed the checks, or is discarded.
+// mutable state under `lock`; sockets and thread set in init
 public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
   public let name = "soft"
   public let lid: UInt16 = 0
@@ -685,6 +686,7 @@ public final class SoftVerbs: VerbsDevice, @unchecked Sendable {
 }
 
 /// A registered memory region of the soft device.
+// immutable; deregistering takes the device's `lock`
 final class SoftRegion: MemoryRegion, @unchecked Sendable {
   unowned let device: SoftVerbs
   let base: UnsafeMutableRawPointer
@@ -711,6 +713,7 @@ final class SoftRegion: MemoryRegion, @unchecked Sendable {
   }
 }
 
+// an immutable eventfd; read(2) and write(2) on it are thread-safe
 final class SoftChannel: CompletionChannel, @unchecked Sendable {
   let fileDescriptor: Int32
 
@@ -729,6 +732,7 @@ final class SoftChannel: CompletionChannel, @unchecked Sendable {
   deinit { Glibc.close(fileDescriptor) }
 }
 
+// entries under the device's `lock`; `count` is atomic
 final class SoftCompletionQueue: CompletionQueue, @unchecked Sendable {
   unowned let device: SoftVerbs
   let depth: Int
@@ -773,6 +777,7 @@ struct SoftReceive {
   let buffer: ScatterGather
 }
 
+// `queue` under the device's `lock`
 final class SoftSharedReceiveQueue: SharedReceiveQueue, @unchecked Sendable {
   unowned let device: SoftVerbs
   let depth: Int

@@ -8,7 +8,7 @@ struct SoftOutstanding {
 }
 
 /// A reliable connected queue pair of the soft device. All state is under the device's lock.
-final class SoftQueuePair: QueuePair, @unchecked Sendable {
+final class SoftQueuePair: QueuePair, @unchecked Sendable {  // all state under the device's `lock`
   unowned let device: SoftVerbs
   let number: UInt32
   let initialPSN = UInt32.random(in: 0...0xFF_FFFF)

@@ -10,6 +10,7 @@ import NIOCore
 /// One client job: its own messenger and connection, driven entirely on that connection's event
 /// loop — each reply triggers the next send inline, so the timed path has no thread hand-offs
 /// on the client side. Keeps `concurrency` messages in flight until `ios` have been answered.
+// loop-confined, read elsewhere after `done`; the sampler reads atomics
 final class ClientJob: Dispatcher, @unchecked Sendable {
   let index: Int
   let messenger: Messenger

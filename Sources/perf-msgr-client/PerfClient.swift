@@ -10,7 +10,8 @@ import NIOCore
 /// `perf-msgr-client`: the client half of the messenger benchmark, with the command line of
 /// Ceph's `ceph_perf_msgr_client`, timed with the calibrated TSC.
 @main
-struct PerfClient: ParsableCommand {
+struct PerfClient: ParsableCommand, PerfMsgrRole {
+  static let configSection = "client"
   static let tool = "perf-msgr-client"
   static let configuration = CommandConfiguration(
     commandName: tool,
@@ -36,20 +37,7 @@ struct PerfClient: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
-  @Option(
-    help: "Cluster TOML file ([global], [client] sections); else $LOLIGO_CONF, else ./loligo.toml.")
-  var conf: String?
-
-  @Option(
-    name: .customLong("ms-type"), help: "Transport: tcp or rdma (Ceph's async+posix, async+rdma).")
-  var msType: String?
-
-  @Option(
-    name: .customLong("rdma-device"),
-    help:
-      "With --ms-type rdma: soft (soft-verbs, no hardware needed) or a verbs device name (mlx5_0, rxe0)."
-  )
-  var rdmaDevice: String?
+  @OptionGroup var shared: PerfMsgrOptions<PerfClient>
 
   @Option(help: "Write the JSON result to this file (and the per-second CSV beside it).")
   var json: String?
@@ -96,16 +84,7 @@ struct PerfClient: ParsableCommand {
       positional[0], positional[1], positional[2], positional[3], positional[4], positional[5]
     )
     var config = baseConfig
-    if let msType {
-      do { try config.set("ms_type", msType) } catch {
-        ToolSupport.fail(Self.tool, "\(error)", code: 2)
-      }
-    }
-    if let rdmaDevice {
-      do { try config.set("ms_async_rdma_device_name", rdmaDevice) } catch {
-        ToolSupport.fail(Self.tool, "\(error)", code: 2)
-      }
-    }
+    shared.apply(to: &config, tool: Self.tool)
     let serverAddr: EntityAddr
     do {
       serverAddr = try EntityAddr(parsing: server)
@@ -318,7 +297,7 @@ extension EventLoopFuture {
   }
 }
 
-private final class ResultBox: @unchecked Sendable {
+private final class ResultBox: @unchecked Sendable {  // `result` under `lock`
   private let lock = NSLock()
   private var result: Result<Void, any Error>?
   func set(_ value: Result<Void, any Error>) { lock.withLock { result = value } }

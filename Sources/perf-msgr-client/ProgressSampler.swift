@@ -3,6 +3,7 @@ import LoligoCore
 
 /// Samples every job's reply count once a second: a row of the per-second CSV each time, and
 /// a progress line on stderr unless quiet.
+// state under `lock`; `rows` read after `stop` saw the thread end
 final class ProgressSampler: @unchecked Sendable {
   static let csvHeader = [
     "second", "replies", "msgs_per_s", "mib_per_s", "avg_lat_us", "total_replies",

@@ -11,7 +11,8 @@ import NIOCore
 /// `perf-msgr-server`: the server half of the messenger benchmark, with the command line of
 /// Ceph's `ceph_perf_msgr_server`. It answers every OSD op with an OSD op reply.
 @main
-struct PerfServer: ParsableCommand {
+struct PerfServer: ParsableCommand, PerfMsgrRole {
+  static let configSection = "osd"
   static let tool = "perf-msgr-server"
   static let configuration = CommandConfiguration(
     commandName: tool,
@@ -37,20 +38,7 @@ struct PerfServer: ParsableCommand {
         """, valueName: "args"))
   var positional: [String] = []
 
-  @Option(
-    help: "Cluster TOML file ([global], [osd] sections); else $LOLIGO_CONF, else ./loligo.toml.")
-  var conf: String?
-
-  @Option(
-    name: .customLong("ms-type"), help: "Transport: tcp or rdma (Ceph's async+posix, async+rdma).")
-  var msType: String?
-
-  @Option(
-    name: .customLong("rdma-device"),
-    help:
-      "With --ms-type rdma: soft (soft-verbs, no hardware needed) or a verbs device name (mlx5_0, rxe0)."
-  )
-  var rdmaDevice: String?
+  @OptionGroup var shared: PerfMsgrOptions<PerfServer>
 
   static func main() {
     let (config, arguments) = ToolSupport.configAndArguments(tool: tool, entity: "osd.0")
@@ -77,16 +65,7 @@ struct PerfServer: ParsableCommand {
     }
     let (bind, workerThreads, thinkTime) = (positional[0], positional[1], positional[2])
     var config = baseConfig
-    if let msType {
-      do { try config.set("ms_type", msType) } catch {
-        ToolSupport.fail(Self.tool, "\(error)", code: 2)
-      }
-    }
-    if let rdmaDevice {
-      do { try config.set("ms_async_rdma_device_name", rdmaDevice) } catch {
-        ToolSupport.fail(Self.tool, "\(error)", code: 2)
-      }
-    }
+    shared.apply(to: &config, tool: Self.tool)
     let address: EntityAddr
     do {
       address = try EntityAddr(parsing: bind, nonce: 0)
@@ -143,7 +122,7 @@ struct PerfServer: ParsableCommand {
 
 /// Fast-dispatches OSD ops: sleeps the think time on the messenger thread (as Ceph's tool
 /// does), then lets a worker send the reply — or replies inline when there are no workers.
-final class ServerDispatcher: Dispatcher, @unchecked Sendable {
+final class ServerDispatcher: Dispatcher, Sendable {
   let pool: WorkerPool
   let thinkTimeUs: UInt32
   let requests = ManagedAtomic<UInt64>(0)

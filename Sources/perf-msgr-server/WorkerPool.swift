@@ -3,8 +3,9 @@ import Foundation
 /// The server's "worker threads": each has its own queue, and a connection's messages always
 /// go to the same worker (as an OSD's PG shards keep one PG on one thread), so replies on one
 /// connection keep their order.
+// immutable after init; each queue under its `condition`
 final class WorkerPool: @unchecked Sendable {
-  private final class Worker: @unchecked Sendable {
+  private final class Worker: @unchecked Sendable {  // its fields under `condition`
     let condition = NSCondition()
     var queue: [() -> Void] = []
     var spare: [() -> Void] = []

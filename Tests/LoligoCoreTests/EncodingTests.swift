@@ -85,4 +85,10 @@ final class EncodingTests: XCTestCase {
     let back = try b.readArray(limit: 10, minimumElementSize: 8) { try $0.readLE(UInt64.self) }
     XCTAssertEqual(back, [1, 2, 3])
   }
+  func testStoredUInt64IsEightLittleEndianBytes() {
+    let value = ByteBuffer(littleEndian: 0x0102_0304_0506_0708)
+    XCTAssertEqual(Array(value.readableBytesView), [8, 7, 6, 5, 4, 3, 2, 1])
+    XCTAssertEqual(value.littleEndianUInt64, 0x0102_0304_0506_0708)
+    XCTAssertNil(ByteBuffer(bytes: [1, 2, 3]).littleEndianUInt64)
+  }
 }

@@ -393,8 +393,7 @@ final class ScenarioTests: XCTestCase {
     XCTAssertEqual(acks.first?.0, 0)
     XCTAssertEqual(acks.first?.1, epoch + 2, "the better proposer is backed in the next epoch")
     XCTAssertEqual(
-      store.get(prefix: MonStoreKeys.election, key: MonStoreKeys.epoch).map(SimCluster.decode)
-        ?? 0, epoch + 2,
+      store.getUInt64(prefix: MonStoreKeys.election, key: MonStoreKeys.epoch), epoch + 2,
       "the new epoch is persisted with the ack")
     guard case .store = second.first else { return XCTFail("the epoch is stored before the ack") }
   }

@@ -1,4 +1,5 @@
 import LoligoConsensus
+import LoligoCore
 import LoligoMon
 import NIOCore
 
@@ -544,30 +545,21 @@ final class SimCluster {
     }
     var transaction = MonStoreTransaction()
     transaction.ops.append(
-      .put(prefix: Self.servicePrefix, key: "version", value: Self.encode(value.version)))
-    transaction.ops.append(.put(prefix: Self.servicePrefix, key: "hash", value: Self.encode(hash)))
+      .put(
+        prefix: Self.servicePrefix, key: "version", value: ByteBuffer(littleEndian: value.version)))
+    transaction.ops.append(
+      .put(prefix: Self.servicePrefix, key: "hash", value: ByteBuffer(littleEndian: hash)))
     nodes[node].store.apply(transaction)
   }
 
   private func loadService(_ node: Int) {
     let store = nodes[node].store
-    nodes[node].serviceVersion = Self.decode(store.get(prefix: Self.servicePrefix, key: "version"))
-    nodes[node].serviceHash = Self.decode(store.get(prefix: Self.servicePrefix, key: "hash"))
+    nodes[node].serviceVersion = store.getUInt64(prefix: Self.servicePrefix, key: "version")
+    nodes[node].serviceHash = store.getUInt64(prefix: Self.servicePrefix, key: "hash")
     let version = nodes[node].serviceVersion
     if version > 0, let expected = checker.chainHash(version), expected != nodes[node].serviceHash {
       checker.fail("mon.\(node) reloaded service state at v\(version) that diverges")
     }
-  }
-
-  static func encode(_ value: UInt64) -> ByteBuffer {
-    var buffer = ByteBufferAllocator().buffer(capacity: 8)
-    buffer.writeInteger(value, endianness: .little)
-    return buffer
-  }
-
-  static func decode(_ buffer: ByteBuffer?) -> UInt64 {
-    guard var buffer else { return 0 }
-    return buffer.readInteger(endianness: .little, as: UInt64.self) ?? 0
   }
 
   // MARK: faults
@@ -696,9 +688,8 @@ final class SimCluster {
     }
     for (index, node) in nodes.enumerated() {
       let store = node.store
-      let first = Self.decode(
-        store.get(prefix: MonStoreKeys.paxos, key: MonStoreKeys.firstCommitted))
-      let last = Self.decode(store.get(prefix: MonStoreKeys.paxos, key: MonStoreKeys.lastCommitted))
+      let first = store.getUInt64(prefix: MonStoreKeys.paxos, key: MonStoreKeys.firstCommitted)
+      let last = store.getUInt64(prefix: MonStoreKeys.paxos, key: MonStoreKeys.lastCommitted)
       if first > 0 {
         for version in first...last {
           if store.get(prefix: MonStoreKeys.paxos, key: MonStoreKeys.version(version))

@@ -3,6 +3,7 @@ import LoligoClient
 import LoligoCore
 import LoligoDaemon
 import LoligoMessages
+import LoligoWire
 import XCTest
 
 final class MonitorClusterTests: XCTestCase {

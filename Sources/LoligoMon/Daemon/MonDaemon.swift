@@ -9,15 +9,11 @@ import LoligoWire
 import NIOCore
 import NIOPosix
 
-extension MessageType {
-  /// Monitor-to-monitor protocol messages (election, Paxos, probe, sync, forwards).
-  public static let monPeer: UInt16 = 0x4D00
-}
-
 /// A running monitor: wires the deterministic `MonitorCore` to the messenger, the RocksDB
 /// store, the services and the clock. Every core step, store write and service apply happens
 /// on one dedicated thread (the core loop), in the order the core's outputs say; the messenger's
 /// threads only hand messages over.
+// state confined to the core loop (see above), the rest immutable
 public final class MonDaemon: Dispatcher, @unchecked Sendable {
   public let name: String
   public let rank: Int
@@ -30,27 +26,15 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   let services: MonServices
   let counters = PerfCounters()
 
-  // Core-loop state.
-  private var core: MonitorCore
-  private var status: MonStatus
+  // Core-loop state (the +Commands and +Subscriptions extensions share it).
+  private(set) var core: MonitorCore
+  private(set) var status: MonStatus
   private var tick: Scheduled<Void>?
-  private var waiting: [MonServices.ClientKey: Waiting] = [:]
-  private var results: [MonServices.ClientKey: (version: UInt64, result: CommandResult)] = [:]
-  private var subscribers: [ObjectIdentifier: Subscriber] = [:]
-  private var internalTid: UInt64 = 0
-  private var stopped = false
-
-  struct Waiting {
-    let connection: Connection
-    let tid: UInt64
-    let started: UInt64
-  }
-
-  struct Subscriber {
-    let connection: Connection
-    var next: UInt32
-    let onetime: Bool
-  }
+  var waiting: [MonServices.ClientKey: Waiting] = [:]
+  var results: [MonServices.ClientKey: (version: UInt64, result: CommandResult)] = [:]
+  var subscribers: [ObjectIdentifier: Subscriber] = [:]
+  var internalTid: UInt64 = 0
+  private(set) var stopped = false
 
   /// Creates a monitor's store from the cluster's monitor map (`loligo-mon --mkfs`).
   public static func mkfs(path: String, monmap: MonMap) throws {
@@ -113,17 +97,6 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     }
   }
 
-  private func proposeAutoOut() {
-    let interval = config.double(.monOSDDownOutInterval)
-    guard !stopped, status.role == .leader, interval > 0 else { return }
-    let due = services.osdmap.dueForOut(now: Date().timeIntervalSince1970, interval: interval)
-    guard !due.isEmpty else { return }
-    internalTid += 1
-    let payload = MonProposalPayload(
-      fields: ["prefix": "osd out", "ids": due.map(Int.init)], stamp: Date().timeIntervalSince1970)
-    step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
-  }
-
   public func stop() {
     let done = coreLoop.submit {
       self.stopped = true
@@ -137,7 +110,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
 
   // MARK: the core
 
-  private func step(_ input: MonInput) {
+  func step(_ input: MonInput) {
     guard !stopped else { return }
     let outputs = core.step(input, now: Self.now())
     if isLeaderBegin(outputs) {
@@ -190,29 +163,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
         fatal("cannot reload services after a sync: \(error)")
       }
     case .reply(let reply):
-      let key = MonServices.ClientKey(clientId: reply.clientId, tid: reply.tid)
-      guard let waiter = waiting.removeValue(forKey: key) else { return }
-      let answer: CommandResult
-      switch reply.result {
-      case .committed:
-        answer = results.removeValue(forKey: key)?.result ?? CommandResult(0, "committed")
-      case .failed(let error):
-        results[key] = nil
-        switch error {
-        case .notInQuorum: answer = .error(.tryAgain, "mon.\(name) is not in quorum")
-        case .busy: answer = .error(.busy, "mon.\(name) is busy")
-        case .tooLarge: answer = .error(.range, "command too large")
-        case .interrupted: answer = .error(.tryAgain, "election interrupted the request; retry")
-        case .timedOut: answer = .error(.timedOut, "no commit within the request timeout")
-        }
-      }
-      counters.latency("mon", "command_latency").record(nanoseconds: Self.now() - waiter.started)
-      waiter.connection.send(
-        MonCommandReply(
-          result: answer.code, status: answer.status, version: services.appliedVersion,
-          output: answer.output, leader: Int32(status.leader ?? -1)
-        )
-        .message(tid: waiter.tid))
+      answer(reply)
     case .status(let newStatus):
       if newStatus.role != status.role || newStatus.leader != status.leader {
         Log.shared.log("mon", 1) {
@@ -281,121 +232,6 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     exit(1)
   }
 
-  // MARK: clients
-
-  private func handleCommand(_ message: Message) {
-    guard let connection = message.connection else { return }
-    let command: MonCommand
-    do {
-      command = try MonCommand(message)
-    } catch {
-      connection.send(
-        MonCommandReply(result: Errno.invalid.rawValue, status: "\(error)").message(
-          tid: message.tid))
-      return
-    }
-    counters.counter("mon", "commands").add()
-    func reply(_ result: CommandResult) {
-      connection.send(
-        MonCommandReply(
-          result: result.code, status: result.status, version: services.appliedVersion,
-          output: result.output, leader: Int32(status.leader ?? -1)
-        )
-        .message(tid: message.tid))
-    }
-    guard command.fsid == monmap.fsid else {
-      return reply(
-        .error(.permission, "command for cluster \(command.fsid), this is \(monmap.fsid)"))
-    }
-    guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
-      return reply(.error(.invalid, "command is not a JSON object with a prefix"))
-    }
-    if let read = services.read(prefix, fields, status: core.status) {
-      let serving = status.role == .leader || core.isReadable(now: Self.now())
-      // Status reports work even out of quorum; data reads need a valid lease.
-      if serving || ["quorum_status", "status", "health", "mon dump"].contains(prefix) {
-        return reply(read)
-      }
-      return reply(.error(.tryAgain, "mon.\(name) cannot serve reads now (\(status.role))"))
-    }
-    guard Self.writeCommands.contains(prefix) else {
-      return reply(.error(.invalid, "unknown command '\(prefix)'"))
-    }
-    var filled = fields
-    if prefix == "osd pool create" {
-      if filled["size"] == nil { filled["size"] = config.int(.osdPoolDefaultSize) }
-      if filled["pg_num"] == nil { filled["pg_num"] = config.int(.osdPoolDefaultPGNum) }
-      if filled["min_size"] == nil, config.int(.osdPoolDefaultMinSize) > 0 {
-        filled["min_size"] = config.int(.osdPoolDefaultMinSize)
-      }
-    }
-    if prefix == "osd boot" { filled["chooseleaf_type"] = config.int(.osdCrushChooseleafType) }
-    let payload = MonProposalPayload(
-      fields: filled, input: command.input, stamp: Date().timeIntervalSince1970)
-    let clientId = UInt64(bitPattern: message.source?.num ?? 0)
-    let key = MonServices.ClientKey(clientId: clientId, tid: message.tid)
-    waiting[key] = Waiting(connection: connection, tid: message.tid, started: Self.now())
-    step(.client(ClientRequest(clientId: clientId, tid: message.tid, payload: payload.encoded())))
-  }
-
-  static let writeCommands: Set<String> = [
-    "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
-    "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
-    "osd out", "osd in",
-  ]
-
-  private func handleSubscribe(_ message: Message) {
-    guard let connection = message.connection, let subscribe = try? MonSubscribe(message) else {
-      return
-    }
-    if let item = subscribe.what["osdmap"] {
-      var subscriber = Subscriber(connection: connection, next: item.start, onetime: item.onetime)
-      send(&subscriber)
-      if !item.onetime { subscribers[ObjectIdentifier(connection)] = subscriber }
-    }
-    if subscribe.what["monmap"] != nil {
-      var b = ByteBuffer()
-      monmap.encode(to: &b)
-      connection.send(Message(type: MessageType.monMap, front: b))
-    }
-  }
-
-  /// Sends a subscriber what it lacks: incrementals from `next` if we still hold them, else the
-  /// full current map.
-  private func send(_ subscriber: inout Subscriber) {
-    let map = services.osdmap.map
-    guard subscriber.next <= map.epoch else { return }
-    var update = OSDMapUpdate(
-      fsid: monmap.fsid, oldest: services.osdmap.firstIncremental, newest: map.epoch)
-    if subscriber.next == 0 || subscriber.next < services.osdmap.firstIncremental
-      || map.epoch - subscriber.next >= UInt32(OSDMapUpdate.maxMaps)
-    {
-      update.fullMaps[map.epoch] = map.encoded()
-    } else {
-      for epoch in subscriber.next...map.epoch {
-        guard let inc = OSDMapService.incremental(epoch, store: store) else {
-          update.incrementals = [:]
-          update.fullMaps[map.epoch] = map.encoded()
-          break
-        }
-        update.incrementals[epoch] = inc
-      }
-    }
-    subscriber.connection.send(update.message())
-    subscriber.next = map.epoch + 1
-  }
-
-  private func publishOSDMap() {
-    for (id, var subscriber) in subscribers {
-      if subscriber.connection.isClosed {
-        subscribers[id] = nil
-        continue
-      }
-      send(&subscriber)
-      subscribers[id] = subscriber
-    }
-  }
-
   // MARK: Dispatcher (messenger threads → core loop)
 
   public func dispatch(_ message: Message) {
@@ -458,7 +294,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
 }
 
 /// Carries a JSON-able value across threads (built and read once).
-struct JSONBox: @unchecked Sendable {
+struct JSONBox: @unchecked Sendable {  // built on the core loop, then only read by the one waiter
   let value: Any
   init(_ value: Any) { self.value = value }
 }

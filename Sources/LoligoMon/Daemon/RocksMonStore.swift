@@ -7,7 +7,7 @@ import NIOCore
 /// so a prefix's keys stay together and in bytewise order. Every transaction is one atomic,
 /// synced RocksDB write: a Paxos step the core asked to persist survives a crash before any
 /// message that depends on it is sent.
-final class RocksMonStore: MonStore, @unchecked Sendable {
+final class RocksMonStore: MonStore, Sendable {
   let db: RocksDB
 
   init(db: RocksDB) { self.db = db }
@@ -68,7 +68,7 @@ final class RocksMonStore: MonStore, @unchecked Sendable {
   }
 }
 
-final class RocksMonStoreSnapshot: MonStoreReader, @unchecked Sendable {
+final class RocksMonStoreSnapshot: MonStoreReader, Sendable {
   let view: RocksDBSnapshot
 
   init(snapshot: RocksDBSnapshot) { self.view = snapshot }

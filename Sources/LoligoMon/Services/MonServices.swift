@@ -38,7 +38,7 @@ final class MonServices {
     monmap.encode(to: &encodedMonmap)
     t.ops.append(.put(prefix: metaPrefix, key: "monmap", value: encodedMonmap))
     t.ops.append(
-      .put(prefix: metaPrefix, key: "applied_version", value: MonStoreKeys.encode(UInt64(0))))
+      .put(prefix: metaPrefix, key: "applied_version", value: ByteBuffer(littleEndian: UInt64(0))))
     return t
   }
 
@@ -104,7 +104,8 @@ final class MonServices {
     appliedVersion = value.version
     applied.transaction.ops.append(
       .put(
-        prefix: Self.metaPrefix, key: "applied_version", value: MonStoreKeys.encode(value.version)))
+        prefix: Self.metaPrefix, key: "applied_version",
+        value: ByteBuffer(littleEndian: value.version)))
     return applied
   }
 

@@ -39,10 +39,7 @@ struct OSDMapService {
     firstIncremental = UInt32(store.getUInt64(prefix: Self.prefix, key: "first_inc"))
     for entry in store.scan(prefix: Self.prefix, after: "down/", limit: 100_000)
     where entry.key.hasPrefix("down/") {
-      var value = entry.value
-      if let osd = Int32(entry.key.dropFirst(5)),
-        let bits = value.readInteger(endianness: .little, as: UInt64.self)
-      {
+      if let osd = Int32(entry.key.dropFirst(5)), let bits = entry.value.littleEndianUInt64 {
         downSince[osd] = Double(bitPattern: bits)
       }
     }
@@ -53,7 +50,8 @@ struct OSDMapService {
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
     t.ops.append(
       .put(
-        prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental)))
+        prefix: Self.prefix, key: "first_inc",
+        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
     )
   }
 
@@ -241,7 +239,8 @@ struct OSDMapService {
       if let since {
         t.ops.append(
           .put(
-            prefix: Self.prefix, key: "down/\(osd)", value: MonStoreKeys.encode(since.bitPattern)))
+            prefix: Self.prefix, key: "down/\(osd)",
+            value: ByteBuffer(littleEndian: since.bitPattern)))
       } else {
         t.ops.append(.delete(prefix: Self.prefix, key: "down/\(osd)"))
       }
@@ -257,7 +256,8 @@ struct OSDMapService {
     }
     t.ops.append(
       .put(
-        prefix: Self.prefix, key: "first_inc", value: MonStoreKeys.encode(UInt64(firstIncremental)))
+        prefix: Self.prefix, key: "first_inc",
+        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
     )
     return encoded
   }

@@ -11,15 +11,8 @@ import NIOCore
 /// Layout under the OSD's data directory:
 ///
 ///     meta/          RocksDB: collections, object records, xattrs, omap, counters
+///                    (keys and values: `DurableStoreKeys`)
 ///     data/<id>      one file per large object, named by a number from the records
-///
-/// Key layout in RocksDB (`<c>` is the collection `pool.seed`, `<o>` is `namespace NUL name`):
-///
-///     C<c>                      collection marker
-///     O<c>/<o>                  object record: size, mtime, file id (0 = data inline), inline data
-///     X<c>/<o> NUL <attr>       xattr value
-///     M<c>/<o> NUL <key>        omap value
-///     Snext_file_id             last file id handed out
 ///
 /// Objects up to `inlineLimit` bytes keep their data in the record itself, so a small write is
 /// one RocksDB write. Larger objects live in `data/<id>`; their bytes are written and fsynced
@@ -29,6 +22,7 @@ import NIOCore
 /// order. A crash before that batch leaves, at worst, file bytes no record points to (removed
 /// at the next mount) or in-place changes of a write that was never acknowledged. Reads that
 /// race an unacknowledged overwrite of the same bytes may see part of it, as with a file.
+// the queue under `queueLock`, `nextFileID` the commit thread's; RocksDB is thread-safe
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
   public static let inlineLimit = 64 << 10
@@ -56,7 +50,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       let db = try RocksDB(
         path: directory + "/meta", options: .init(createIfMissing: true, errorIfExists: true))
       var t = KVTransaction()
-      t.put(Keys.nextFileID, encodeU64(0))
+      t.put(DurableStoreKeys.nextFileID, DurableStoreKeys.fileCounter(0))
       try db.apply(t, sync: true)
       db.close()
     } catch {
@@ -74,7 +68,9 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     } catch {
       throw .io("\(error) (was the OSD created with --mkfs?)")
     }
-    guard let raw = try? db.get(Keys.nextFileID), let counter = decodeU64(raw) else {
+    guard let raw = try? db.get(DurableStoreKeys.nextFileID),
+      let counter = DurableStoreKeys.fileCounter(decoding: raw)
+    else {
       throw .corrupt("\(directory)/meta has no file counter")
     }
     nextFileID = counter
@@ -170,17 +166,17 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
     func collectionExists(_ c: PGID) -> Bool {
       if let known = collections[c] { return known }
-      return (try? store.db.get(Keys.collection(c))) != nil
+      return (try? store.db.get(DurableStoreKeys.collection(c))) != nil
     }
 
     mutating func record(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectRecord? {
-      let key = Keys.object(c, o)
+      let key = DurableStoreKeys.object(c, o)
       if let cached = records[key] { return cached }
       return try store.loadRecord(key)
     }
 
     mutating func put(_ c: PGID, _ o: ObjectID, _ record: ObjectRecord?) {
-      let key = Keys.object(c, o)
+      let key = DurableStoreKeys.object(c, o)
       records[key] = .some(record)
       if let record { batch.put(key, record.encoded()) } else { batch.delete(key) }
     }
@@ -191,12 +187,12 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       case .createCollection(let c):
         if collectionExists(c) { throw .collectionExists(c) }
         collections[c] = true
-        batch.put(Keys.collection(c), [1])
+        batch.put(DurableStoreKeys.collection(c), [1])
       case .removeCollection(let c):
         if !collectionExists(c) { throw .noSuchCollection(c) }
         for o in try store.objects(in: c) { try apply(.remove(c, o)) }
         collections[c] = false
-        batch.delete(Keys.collection(c))
+        batch.delete(DurableStoreKeys.collection(c))
       case .touch(let c, let o):
         try requireCollection(c)
         var r = try record(c, o) ?? ObjectRecord()
@@ -237,24 +233,28 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         guard let r = try record(c, o) else { return }
         if r.fileID != 0 { unlinkAfter.append(r.fileID) }
         put(c, o, nil)
-        batch.deleteRange(from: Keys.attrPrefix(c, o, kind: "X"), to: Keys.attrEnd(c, o, kind: "X"))
-        batch.deleteRange(from: Keys.attrPrefix(c, o, kind: "M"), to: Keys.attrEnd(c, o, kind: "M"))
+        batch.deleteRange(
+          from: DurableStoreKeys.attrPrefix(c, o, kind: .xattr),
+          to: DurableStoreKeys.attrEnd(c, o, kind: .xattr))
+        batch.deleteRange(
+          from: DurableStoreKeys.attrPrefix(c, o, kind: .omap),
+          to: DurableStoreKeys.attrEnd(c, o, kind: .omap))
       case .setXattr(let c, let o, let name, let value):
         try requireCollection(c)
         if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
-        batch.put(Keys.attr(c, o, kind: "X", name), Array(value.readableBytesView))
+        batch.put(DurableStoreKeys.attr(c, o, kind: .xattr, name), Array(value.readableBytesView))
       case .removeXattr(let c, let o, let name):
         try requireCollection(c)
-        batch.delete(Keys.attr(c, o, kind: "X", name))
+        batch.delete(DurableStoreKeys.attr(c, o, kind: .xattr, name))
       case .setOmap(let c, let o, let values):
         try requireCollection(c)
         if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
         for (key, value) in values {
-          batch.put(Keys.attr(c, o, kind: "M", key), Array(value.readableBytesView))
+          batch.put(DurableStoreKeys.attr(c, o, kind: .omap, key), Array(value.readableBytesView))
         }
       case .removeOmapKeys(let c, let o, let keys):
         try requireCollection(c)
-        for key in keys { batch.delete(Keys.attr(c, o, kind: "M", key)) }
+        for key in keys { batch.delete(DurableStoreKeys.attr(c, o, kind: .omap, key)) }
       }
     }
 
@@ -322,7 +322,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   func allocateFileID(_ batch: inout KVTransaction) throws(StoreError) -> UInt64 {
     nextFileID += 1
-    batch.put(Keys.nextFileID, encodeU64(nextFileID))
+    batch.put(DurableStoreKeys.nextFileID, DurableStoreKeys.fileCounter(nextFileID))
     return nextFileID
   }
 
@@ -374,7 +374,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     guard !names.isEmpty else { return }
     var used = Set<UInt64>()
     do {
-      for (_, value) in try db.scan(prefix: [UInt8(ascii: "O")]) {
+      for (_, value) in try db.scan(prefix: DurableStoreKeys.objectRecords) {
         if let record = ObjectRecord(decoding: value), record.fileID != 0 {
           used.insert(record.fileID)
         }
@@ -404,8 +404,8 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   func objects(in c: PGID) throws(StoreError) -> [ObjectID] {
     do {
-      return try db.scan(prefix: Keys.objectPrefix(c)).compactMap {
-        Keys.objectID(fromKey: $0.key, c)
+      return try db.scan(prefix: DurableStoreKeys.objectPrefix(c)).compactMap {
+        DurableStoreKeys.objectID(fromKey: $0.key, c)
       }
     } catch {
       throw .io("\(error)")
@@ -416,7 +416,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     -> ByteBuffer
   {
     guard collectionExists(c) else { throw .noSuchCollection(c) }
-    guard let r = try loadRecord(Keys.object(c, o)) else { throw .noSuchObject(o) }
+    guard let r = try loadRecord(DurableStoreKeys.object(c, o)) else { throw .noSuchObject(o) }
     guard offset < r.size else { return ByteBuffer() }
     let count = Int(min(length ?? r.size, r.size - offset))
     if r.fileID == 0 {
@@ -447,14 +447,14 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   public func stat(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectStat {
     guard collectionExists(c) else { throw .noSuchCollection(c) }
-    guard let r = try loadRecord(Keys.object(c, o)) else { throw .noSuchObject(o) }
+    guard let r = try loadRecord(DurableStoreKeys.object(c, o)) else { throw .noSuchObject(o) }
     return ObjectStat(size: r.size, mtime: r.mtime)
   }
 
   public func xattr(_ c: PGID, _ o: ObjectID, _ name: String) throws(StoreError) -> ByteBuffer {
-    guard try loadRecord(Keys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
     do {
-      guard let value = try db.get(Keys.attr(c, o, kind: "X", name)) else {
+      guard let value = try db.get(DurableStoreKeys.attr(c, o, kind: .xattr, name)) else {
         throw StoreError.noSuchAttribute(name)
       }
       return ByteBuffer(bytes: value)
@@ -468,9 +468,9 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   public func omap(_ c: PGID, _ o: ObjectID, keys: [String]) throws(StoreError)
     -> [String: ByteBuffer]
   {
-    guard try loadRecord(Keys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
     do {
-      let prefix = Keys.attrPrefix(c, o, kind: "M")
+      let prefix = DurableStoreKeys.attrPrefix(c, o, kind: .omap)
       var result: [String: ByteBuffer] = [:]
       for (key, value) in try db.scan(prefix: prefix) {
         let name = String(decoding: key[prefix.count...], as: UTF8.self)
@@ -491,8 +491,8 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   public func collections() throws(StoreError) -> [PGID] {
     do {
-      return try db.scan(prefix: [UInt8(ascii: "C")]).compactMap {
-        PGID(String(decoding: $0.key.dropFirst(), as: UTF8.self))
+      return try db.scan(prefix: DurableStoreKeys.collections).compactMap {
+        DurableStoreKeys.collection(fromKey: $0.key)
       }.sorted()
     } catch {
       throw .io("\(error)")
@@ -500,91 +500,6 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   }
 
   public func collectionExists(_ c: PGID) -> Bool {
-    ((try? db.get(Keys.collection(c))) ?? nil) != nil
+    ((try? db.get(DurableStoreKeys.collection(c))) ?? nil) != nil
   }
-}
-
-/// What RocksDB holds for one object.
-struct ObjectRecord: Equatable {
-  var size: UInt64 = 0
-  var mtime: UInt64 = 0
-  /// 0 when the data is inline.
-  var fileID: UInt64 = 0
-  var inline: [UInt8] = []
-
-  func encoded() -> [UInt8] {
-    var b = ByteBuffer()
-    b.writeVersioned(version: 1, compat: 1) { b in
-      b.writeLE(size)
-      b.writeLE(mtime)
-      b.writeLE(fileID)
-      b.writeBlob(inline)
-    }
-    return Array(b.readableBytesView)
-  }
-
-  init(size: UInt64 = 0, mtime: UInt64 = 0, fileID: UInt64 = 0, inline: [UInt8] = []) {
-    self.size = size
-    self.mtime = mtime
-    self.fileID = fileID
-    self.inline = inline
-  }
-
-  init?(decoding bytes: [UInt8]) {
-    var b = ByteBuffer(bytes: bytes)
-    guard
-      let record = try? b.readVersioned(
-        "object record", supported: 1,
-        { b, _ -> ObjectRecord in
-          ObjectRecord(
-            size: try b.readLE(UInt64.self), mtime: try b.readLE(UInt64.self),
-            fileID: try b.readLE(UInt64.self),
-            inline: Array(try b.readBlob(limit: DurableStore.inlineLimit).readableBytesView))
-        })
-    else { return nil }
-    self = record
-  }
-}
-
-/// RocksDB key construction for the durable store (layout in `DurableStore`'s comment).
-enum Keys {
-  static let nextFileID = Array("Snext_file_id".utf8)
-
-  static func collection(_ c: PGID) -> [UInt8] { Array("C\(c)".utf8) }
-
-  static func objectPrefix(_ c: PGID) -> [UInt8] { Array("O\(c)/".utf8) }
-
-  static func object(_ c: PGID, _ o: ObjectID) -> [UInt8] {
-    objectPrefix(c) + Array(o.namespace.utf8) + [0] + Array(o.name.utf8)
-  }
-
-  static func objectID(fromKey key: [UInt8], _ c: PGID) -> ObjectID? {
-    let rest = key.dropFirst(objectPrefix(c).count)
-    guard let nul = rest.firstIndex(of: 0) else { return nil }
-    return ObjectID(
-      String(decoding: rest[(nul + 1)...], as: UTF8.self),
-      namespace: String(decoding: rest[..<nul], as: UTF8.self))
-  }
-
-  static func attrPrefix(_ c: PGID, _ o: ObjectID, kind: Character) -> [UInt8] {
-    Array("\(kind)\(c)/".utf8) + Array(o.namespace.utf8) + [0] + Array(o.name.utf8) + [0]
-  }
-
-  /// Just past every key with `attrPrefix` (for range deletes).
-  static func attrEnd(_ c: PGID, _ o: ObjectID, kind: Character) -> [UInt8] {
-    var end = attrPrefix(c, o, kind: kind)
-    end[end.count - 1] = 1
-    return end
-  }
-
-  static func attr(_ c: PGID, _ o: ObjectID, kind: Character, _ name: String) -> [UInt8] {
-    attrPrefix(c, o, kind: kind) + Array(name.utf8)
-  }
-}
-
-func encodeU64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
-
-func decodeU64(_ bytes: [UInt8]) -> UInt64? {
-  guard bytes.count == 8 else { return nil }
-  return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
 }

@@ -7,7 +7,7 @@ import NIOCore
 /// the store must not be the bottleneck. A transaction is checked, then applied under one lock,
 /// and commits before `submit` returns. Whole-object writes keep the received buffer as is (no
 /// copy); reads return slices (no copy).
-public final class MemStore: ObjectStore, @unchecked Sendable {
+public final class MemStore: ObjectStore, @unchecked Sendable {  // objects under `lock`
   public let kind = "memstore"
   /// Largest object, a bound on what one client can make this process hold.
   public let maxObjectSize: UInt64

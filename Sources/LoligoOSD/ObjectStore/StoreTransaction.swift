@@ -48,7 +48,7 @@ public struct StoreTransaction: Sendable {
 }
 
 /// Waits for one commit callback (off the event loops).
-final class CommitWaiter: @unchecked Sendable {
+final class CommitWaiter: @unchecked Sendable {  // `result` under `condition`
   private let condition = NSCondition()
   private var result: Result<Void, StoreError>?
 

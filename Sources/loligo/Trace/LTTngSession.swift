@@ -249,7 +249,7 @@ struct LTTngSession {
   }
 }
 
-private final class Collected: @unchecked Sendable {
+private final class Collected: @unchecked Sendable {  // `data` under `lock`
   private let lock = NSLock()
   private var data = Data()
 

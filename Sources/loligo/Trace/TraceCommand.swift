@@ -4,6 +4,7 @@ import Foundation
 import LoligoCore
 import LoligoTrace
 import LoligoTraceExport
+import LoligoWire
 
 /// `loligo trace record|export|cost`: LTTng-UST traces of the messenger, client, OSDs and
 /// monitors, and exports people can look at.
@@ -184,7 +185,7 @@ struct TraceCommand: ParsableCommand {
         let seq = UInt64(truncatingIfNeeded: i)
         if send {
           MsgrTrace.send(
-            conn: 0, seq: seq, type: 42, tid: seq, length: 4096, myType: 8, myNum: 0,
+            conn: 0, seq: seq, type: MessageType.osdOp, tid: seq, length: 4096, myType: 8, myNum: 0,
             peerType: 4, peerNum: 0)
         } else {
           MsgrTrace.write(conn: 0, seq: seq, myType: 8, myNum: 0, peerType: 4, peerNum: 0)
@@ -240,6 +241,7 @@ struct TraceCommand: ParsableCommand {
 
 /// Takes SIGINT and SIGTERM (blocked in every thread) on its own thread: passes them to the
 /// running command, or ends a recording that has no command.
+// `childPid` under `lock`; a semaphore is thread-safe
 final class SignalForwarder: @unchecked Sendable {
   private let lock = NSLock()
   private var childPid: pid_t = 0
