@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // Loligo: a storage benchmark and messenger performance toolkit. Modules follow the layers of
-// DESIGN.md: C shims, core, wire, messenger, model (placement, messages), services, tools.
+// docs/ARCHITECTURE.md (shims, core, wire, messenger, model, services, daemons, tools); a module
+// imports only from the layers below its own (Tests/RepositoryTests checks it).
 import PackageDescription
 
 let nio: [Target.Dependency] = [

@@ -55,7 +55,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
     }
   }
 
-  // vars under Objecter.lock, except in the -116 retry (a race)
+  // vars under Objecter.lock
   final class Op: @unchecked Sendable {
     let tid: UInt64
     let pool: Int64
@@ -391,13 +391,18 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
       if reply.epoch > ourEpoch { monClient.subscribe("osdmap", from: ourEpoch + 1) }
       messenger.group.next().scheduleTask(in: .milliseconds(20)) { [weak self] in
         guard let self else { return }
-        if Objecter.primary(of: op, in: self.osdMap ?? OSDMap()) != op.target
-          || reply.epoch <= ourEpoch
-        {
-          self.send(op)
-        } else {
+        // Op's fields are the Objecter's, read and written under its lock.
+        let resend: Bool = self.lock.withLock {
+          guard self.ops[op.tid] === op else { return false }
+          if Objecter.primary(of: op, in: self.map ?? OSDMap()) != op.target
+            || reply.epoch <= ourEpoch
+          {
+            return true
+          }
           op.sent = false  // the next map resends it
+          return false
         }
+        if resend { self.send(op) }
       }
     case -11:
       let op = lock.withLock { ops[message.tid] }
