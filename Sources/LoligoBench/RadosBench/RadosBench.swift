@@ -1,17 +1,6 @@
 import Foundation
 import NIOCore
 
-/// What a bench run ended with.
-public struct RadosBenchReport: Sendable {
-  /// The process exit status: 0, or 1 after an error, a failed op or a read mismatch.
-  public var status: Int32
-  /// nil when the run did not get to its summary.
-  public var summary: RadosBenchSummary?
-  public var rows: [RadosBenchRow] = []
-  /// `--results`: the JSON written.
-  public var resultPath: String?
-}
-
 /// `loligo bench SECONDS write|seq|rand`: rados bench over an `ObjectIO`. Reads the previous
 /// write's metadata for `seq`, `rand` and `--reuse-bench`, runs the op loop with its
 /// per-second table, prints the summary, and for `write` stores the metadata and (unless
