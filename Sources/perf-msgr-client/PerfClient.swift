@@ -127,6 +127,13 @@ struct PerfClient: ParsableCommand {
         "msg length \(length) exceeds ms_max_message_size (\(maxMessage) bytes, less 256 for the op)",
         code: 2)
     }
+    // A message the connection may never queue would be refused on every send.
+    let maxQueued = config.int(.msMaxQueuedBytes)
+    if length > maxQueued {
+      ToolSupport.fail(
+        Self.tool, "msg length \(length) exceeds ms_max_queued_bytes (\(maxQueued) bytes)",
+        code: 2)
+    }
     guard stallTimeout >= 0 else {
       ToolSupport.fail(Self.tool, "--stall-timeout must be >= 0", code: 2)
     }

@@ -58,6 +58,15 @@ public struct RadosBench {
         return RadosBenchReport(status: 1)
       }
     }
+    if let limits = options.limits,
+      let refusal = limits.refusal(
+        mode: mode, opSize: opSize, concurrentIOs: options.concurrentIOs,
+        names: .commandLine(
+          blockSize: nil, opSize: opSize, concurrentIOs: options.concurrentIOs))
+    {
+      presenter.problem(refusal)
+      return RadosBenchReport(status: 1)
+    }
     let writesPerObject = max(objectSize / opSize, 1)
     let prefix = naming.prefix(pid: pid)
     if mode == .write {

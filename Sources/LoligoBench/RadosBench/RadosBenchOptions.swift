@@ -28,6 +28,9 @@ public struct RadosBenchOptions: Sendable {
   public var resultsDirectory: String?
   /// For results only; the I/O object already addresses the pool.
   public var pool: String?
+  /// Checked once the op size is known (reads and `--reuse-bench` take it from the metadata);
+  /// nil: no check (tests).
+  public var limits: RadosBenchLimits?
 
   public init(seconds: Int, mode: RadosBenchMode) {
     self.seconds = seconds

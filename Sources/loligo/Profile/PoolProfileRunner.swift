@@ -1,4 +1,6 @@
 import Foundation
+import LoligoBench
+import LoligoCore
 
 /// Runs a pool profile end to end: `cluster up` in a fresh directory (with the profile's pool,
 /// its PGs active), the bench
@@ -8,6 +10,7 @@ struct PoolProfileRunner {
   let resultsDirectory: String
 
   func run() throws {
+    try Self.checkBenchSteps(profile)
     let p = profile.poolRun
     let tool = ClusterCommand.tool("loligo")
     let directory = URL(fileURLWithPath: NSTemporaryDirectory())
@@ -50,6 +53,31 @@ struct PoolProfileRunner {
       "summary (\(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)):"
     )
     for line in summaries { say("  \(line)") }
+  }
+
+  /// The checks `loligo bench` makes before it connects, made before the cluster comes up (with
+  /// the profile's config, as the cluster file will have it): a step the bench would refuse
+  /// fails the profile at once, with the bench's message.
+  static func checkBenchSteps(_ profile: Profile) throws {
+    let p = profile.poolRun
+    var arguments = RadosBenchArguments(seconds: String(p.seconds), mode: "write")
+    arguments.blockSize = p.blockSize
+    arguments.concurrentIOs = String(p.concurrency)
+    let options: RadosBenchOptions
+    do {
+      options = try RadosBenchOptions(parsing: arguments)
+    } catch {
+      throw ProfileError("\(profile.path): \(error)")
+    }
+    var config = Config()
+    for (name, value) in profile.config { try? config.set(name, value) }  // checked on load
+    let names = RadosBenchLimits.Names(
+      opSize: "block_size \(p.blockSize)", concurrency: "concurrency \(p.concurrency)")
+    if let refusal = RadosBenchLimits(config: config).refusal(
+      mode: .write, opSize: options.opSize, concurrentIOs: options.concurrentIOs, names: names)
+    {
+      throw ProfileError("\(profile.path): \(refusal)")
+    }
   }
 
   /// Runs one command; fails the profile with its last line when it fails.
