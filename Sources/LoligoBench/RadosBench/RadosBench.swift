@@ -145,7 +145,7 @@ public struct RadosBench {
       }
     }
 
-    if let directory = options.resultsDirectory {
+    if let location = options.results {
       let parameters = RadosBenchResult.Parameters(
         mode: mode, pool: options.pool, seconds: options.seconds,
         concurrentIOs: options.concurrentIOs, opSize: opSize, objectSize: objectSize,
@@ -153,12 +153,12 @@ public struct RadosBench {
         objectPrefix: prefix, verify: options.verify, cleanup: options.cleanup)
       do {
         let path = try RadosBenchResult.write(
-          directory: directory, parameters: parameters, summary: summary,
+          location, parameters: parameters, summary: summary,
           latency: outcome.latency, rows: outcome.table.rows)
         report.resultPath = path
         presenter.problem("Result: \(path)")
       } catch {
-        presenter.problem("cannot write results under \(directory): \(error)")
+        presenter.problem("cannot write results: \(error)")
         report.status = 1
       }
     }

@@ -15,7 +15,10 @@ public struct RadosBenchArguments: Sendable {
   public var showTime = false
   public var format: String?
   public var output: String?
+  /// `--results DIR`: a new run directory under DIR.
   public var resultsDirectory: String?
+  /// `--result-dir DIR`: DIR itself (a profile step).
+  public var resultDirectory: String?
   public var pool: String?
 
   public init(seconds: String, mode: String) {

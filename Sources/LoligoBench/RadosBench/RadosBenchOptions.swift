@@ -24,8 +24,9 @@ public struct RadosBenchOptions: Sendable {
   public var format = RadosBenchOutputFormat.plain
   /// Where formatted (JSON) output goes instead of stdout (`-o`).
   public var outputPath: String?
-  /// `--results DIR`: write Loligo's versioned result and per-second CSV under DIR.
-  public var resultsDirectory: String?
+  /// `--results DIR` or `--result-dir DIR`: where Loligo's versioned result and per-second
+  /// CSV go; nil: nowhere.
+  public var results: ResultsLocation?
   /// For results only; the I/O object already addresses the pool.
   public var pool: String?
   /// Checked once the op size is known (reads and `--reuse-bench` take it from the metadata);
@@ -109,7 +110,12 @@ public struct RadosBenchOptions: Sendable {
     verify = !arguments.noVerify
     showTime = arguments.showTime
     outputPath = arguments.output
-    resultsDirectory = arguments.resultsDirectory
+    switch (arguments.resultsDirectory, arguments.resultDirectory) {
+    case (let parent?, nil): results = .newRunDirectory(under: parent)
+    case (nil, let directory?): results = .directory(directory)
+    case (nil, nil): results = nil
+    case (_?, _?): throw RadosBenchUsageError("give --results or --result-dir, not both")
+    }
     pool = arguments.pool
   }
 

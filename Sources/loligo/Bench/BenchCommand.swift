@@ -104,6 +104,13 @@ struct BenchCommand: ParsableCommand {
       valueName: "dir"))
   var results: String?
 
+  @Option(
+    name: .customLong("result-dir"),
+    help: ArgumentHelp(
+      "Write result.json and per-second.csv into this directory itself (a profile run's step).",
+      valueName: "dir"))
+  var resultDir: String?
+
   func run() throws {
     guard let pool else {
       throw Self.failure("bench needs a pool: loligo -p POOL bench SECONDS write|seq|rand")
@@ -122,6 +129,7 @@ struct BenchCommand: ParsableCommand {
     arguments.format = format
     arguments.output = output
     arguments.resultsDirectory = results
+    arguments.resultDirectory = resultDir
     arguments.pool = pool
     var options: RadosBenchOptions
     do {
