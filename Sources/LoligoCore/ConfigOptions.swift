@@ -164,6 +164,10 @@ extension ConfigOption {
   public static let osdHeartbeatGrace = ConfigOption(
     "osd_heartbeat_grace", .double(0.2...600), default: .double(6),
     "Seconds without a heartbeat reply after which an OSD reports a peer failed to the monitors.")
+  public static let osdMaxWriteSize = ConfigOption(
+    "osd_max_write_size", .int(4...2048), default: .int(90),
+    "Largest write an OSD accepts, in MiB (Ceph's unit): the data of one op request; a larger one is refused with EMSGSIZE, and clients refuse it before sending."
+  )
   public static let osdOpTimeout = ConfigOption(
     "osd_op_timeout", .double(1...3600), default: .double(30),
     "Seconds an OSD holds a request waiting for a newer map before answering 'try again'.")
@@ -201,7 +205,7 @@ extension ConfigOption {
     .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
-    .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdOpTimeout,
+    .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
     .objecterInflightOps, .objecterInflightOpBytes, .clientOpTimeout,
     .logFile, .debugMs,
   ]

@@ -36,6 +36,16 @@ extension OSDDaemon {
       reply(message, result: -22, operations: [], data: ByteBuffer())
       return
     }
+    do throws(OSDOpError) {
+      try OSDOpExecution.checkWriteSize(
+        op.operations, dataLength: message.data.readableBytes, maxWriteBytes: maxWriteBytes)
+    } catch {
+      Log.shared.error(
+        "osd",
+        "osd.\(id): op from \(source) tid \(message.tid) writes \(message.data.readableBytes) "
+          + "bytes, more than osd_max_write_size (\(maxWriteBytes) bytes): refused")
+      return reply(message, result: error.code, operations: [], data: ByteBuffer())
+    }
     guard let map, op.epoch <= map.epoch else {
       // The client knows a newer map: wait for it (bounded by osd_op_timeout).
       let timeout = TimeAmount.nanoseconds(Int64(config.double(.osdOpTimeout) * 1e9))

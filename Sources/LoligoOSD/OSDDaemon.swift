@@ -20,6 +20,8 @@ import NIOCore
 public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   public let id: Int32
   let config: Config
+  /// `osd_max_write_size` in bytes, read once: the op path checks every write against it.
+  let maxWriteBytes: Int
   let store: any ObjectStore
   let messenger: Messenger
   let monClient: MonClient
@@ -60,6 +62,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   public init(id: Int32, config: Config, dataPath: String) throws {
     self.id = id
     self.config = config
+    maxWriteBytes = config.int(.osdMaxWriteSize) << 20
     var name = utsname()
     uname(&name)
     host = withUnsafeBytes(of: name.nodename) {

@@ -12,6 +12,19 @@ enum OSDOpExecution {
   static let maxObjectSize: UInt64 = 128 << 20
   static let maxListEntries: UInt64 = 10_000
 
+  /// What Ceph's OSD answers a write larger than `osd_max_write_size` with: its
+  /// `OSD_WRITETOOBIG`, defined as EMSGSIZE (not EFBIG, which is for objects too large).
+  static let writeTooBig = -EMSGSIZE
+
+  /// Refuses a request that writes and carries more data than `maxWriteBytes`. As Ceph's
+  /// `do_op`, it counts the message's whole data segment, not each op's share of it.
+  static func checkWriteSize(_ ops: [OSDOperation], dataLength: Int, maxWriteBytes: Int)
+    throws(OSDOpError)
+  {
+    guard dataLength > maxWriteBytes, ops.contains(where: \.code.isWrite) else { return }
+    throw .init(writeTooBig)
+  }
+
   /// The payload of each op, sliced out of the message's data segment in op order.
   static func payloads(_ ops: [OSDOperation], data: ByteBuffer) -> [ByteBuffer] {
     var data = data

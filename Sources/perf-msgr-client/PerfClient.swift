@@ -45,6 +45,12 @@ struct PerfClient: ParsableCommand, PerfMsgrRole {
   @Option(help: "Write result.json and per-second.csv to a new run directory under this one.")
   var results: String?
 
+  @Option(
+    name: .customLong("result-dir"),
+    help: "Write result.json and per-second.csv into this directory itself (a profile run's step)."
+  )
+  var resultDir: String?
+
   @Option(help: "Name of the run in the results directory and the JSON.")
   var name: String = "perf-msgr"
 
@@ -106,11 +112,18 @@ struct PerfClient: ParsableCommand, PerfMsgrRole {
         "msg length \(length) exceeds ms_max_message_size (\(maxMessage) bytes, less 256 for the op)",
         code: 2)
     }
+    // A message the connection may never queue would be refused on every send.
+    let maxQueued = config.int(.msMaxQueuedBytes)
+    if length > maxQueued {
+      ToolSupport.fail(
+        Self.tool, "msg length \(length) exceeds ms_max_queued_bytes (\(maxQueued) bytes)",
+        code: 2)
+    }
     guard stallTimeout >= 0 else {
       ToolSupport.fail(Self.tool, "--stall-timeout must be >= 0", code: 2)
     }
-    if json != nil && results != nil {
-      ToolSupport.fail(Self.tool, "give --json or --results, not both", code: 2)
+    if [json, results, resultDir].compactMap({ $0 }).count > 1 {
+      ToolSupport.fail(Self.tool, "give one of --json, --results and --result-dir", code: 2)
     }
     do { try Log.shared.configure(config) } catch { ToolSupport.fail(Self.tool, "\(error)") }
 
@@ -229,11 +242,13 @@ struct PerfClient: ParsableCommand, PerfMsgrRole {
       print(" legacy: \(totalOps - received) replies had not arrived when the clock stopped")
     }
 
-    guard json != nil || results != nil else { return }
+    let location =
+      results.map { ResultsLocation.newRunDirectory(under: $0) }
+      ?? resultDir.map { ResultsLocation.directory($0) }
+    guard json != nil || location != nil else { return }
     do {
       let writer =
-        try json.map { try ResultsWriter(jsonPath: $0) }
-        ?? ResultsWriter(resultsDirectory: results!, name: name)
+        try json.map { try ResultsWriter(jsonPath: $0) } ?? ResultsWriter(location!, name: name)
       let document = PerfClientResult(
         name: name, environment: RunEnvironment.current(),
         parameters: .init(

@@ -38,7 +38,18 @@ final class RadosBenchOptionsTests: XCTestCase {
     XCTAssertTrue(options.verify)
     XCTAssertEqual(options.format, .plain)
     XCTAssertNil(options.runName)
-    XCTAssertNil(options.resultsDirectory)
+    XCTAssertNil(options.results)
+  }
+
+  func testResultsGoToANewRunDirectoryOrToTheOneGiven() throws {
+    XCTAssertEqual(try parse { $0.resultsDirectory = "R" }.results, .newRunDirectory(under: "R"))
+    XCTAssertEqual(
+      try parse { $0.resultDirectory = "R/steps/01-write" }.results, .directory("R/steps/01-write"))
+    XCTAssertEqual(
+      message {
+        $0.resultsDirectory = "R"
+        $0.resultDirectory = "S"
+      }, "give --results or --result-dir, not both")
   }
 
   func testSizesAndTheirRelation() throws {

@@ -55,6 +55,7 @@ final class PerfMsgrToolTests: XCTestCase {
       ["127.0.0.1:\(port)", "1", "1", "zero", "0", "4096"],
       ["127.0.0.1:\(port)", "1", "1", "1", "0", "999999999999"],
       ["127.0.0.1:\(port)", "1", "1", "1", "0", "4096", "--ms_async_op_threads", "99"],
+      ["127.0.0.1:\(port)", "1", "1", "1", "0", "2000000", "--ms_max_queued_bytes", "1M"],
     ]
     for arguments in cases {
       let client = try ToolProcess("perf-msgr-client", arguments)

@@ -12,7 +12,12 @@ final class ToolProcess: @unchecked Sendable {
     URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
   }
 
-  init(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+  /// `stdin`: bytes for its standard input, written from a thread of their own (the tool may
+  /// stop reading early); without them it reads from the test's standard input.
+  init(
+    _ tool: String, _ arguments: [String], environment: [String: String] = [:],
+    stdin: Data? = nil
+  ) throws {
     process.executableURL = ToolProcess.binDirectory.appendingPathComponent(tool)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
@@ -20,8 +25,27 @@ final class ToolProcess: @unchecked Sendable {
     process.environment = env
     process.standardOutput = output.stdoutPipe
     process.standardError = output.stderrPipe
+    let input = stdin.map { _ in Pipe() }
+    if let input { process.standardInput = input }
     try process.run()
     output.startReaders()
+    if let input, let stdin {
+      // A tool that stops reading closes the pipe: the write must fail, not kill the suite.
+      signal(SIGPIPE, SIG_IGN)
+      Thread {
+        let fd = input.fileHandleForWriting.fileDescriptor
+        var offset = 0
+        stdin.withUnsafeBytes { bytes in
+          while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            offset += n
+          }
+        }
+        try? input.fileHandleForWriting.close()
+      }.start()
+    }
   }
 
   var stdout: String { output.text(\.stdoutData) }

@@ -293,6 +293,39 @@ final class TracingToolTests: XCTestCase {
       clientOps.count)
   }
 
+  /// A profile with `trace = true` keeps its trace and exports in its one run directory.
+  func testATracedProfileKeepsItsTraceInTheRunDirectory() throws {
+    let directory = temporaryDirectory()
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let profile = directory.appendingPathComponent("traced.toml").path
+    try "kind = \"messenger\"\ntrace = true\n[client]\nconcurrency = 4\nios = 500\n".write(
+      toFile: profile, atomically: true, encoding: .utf8)
+    let results = directory.appendingPathComponent("results")
+    let run = try ToolProcess("loligo", ["profile", "run", profile, "--results", results.path])
+    XCTAssertEqual(run.wait(timeout: 120), 0, run.stdout + run.stderr)
+    let runs = try FileManager.default.contentsOfDirectory(atPath: results.path)
+    XCTAssertEqual(runs.count, 1, "the trace is not a directory of its own: \(runs)")
+    let runDirectory = results.appendingPathComponent(try XCTUnwrap(runs.first))
+    for file in ["ctf", "summary.txt", "trace.json", "operations.csv"] {
+      XCTAssertTrue(
+        FileManager.default.fileExists(
+          atPath: runDirectory.appendingPathComponent("trace/\(file)").path),
+        file)
+    }
+    XCTAssertTrue(
+      FileManager.default.fileExists(
+        atPath: runDirectory.appendingPathComponent("steps/01-perf-msgr/result.json").path))
+    let summary = try XCTUnwrap(
+      JSONSerialization.jsonObject(
+        with: Data(contentsOf: runDirectory.appendingPathComponent("summary.json")))
+        as? [String: Any])
+    XCTAssertEqual(summary["trace"] as? String, "trace")
+    XCTAssertEqual(summary["status"] as? String, "ok")
+    let data = try TraceReader.read(trace: runDirectory.appendingPathComponent("trace/ctf").path)
+    // Both ends of the 500 round trips; other Loligo processes on the machine may add theirs.
+    XCTAssertGreaterThanOrEqual(data.events.filter { $0.kind == .msgrSend }.count, 2 * 500)
+  }
+
   func testClearMessagesWhenTheToolsAreMissing() throws {
     let record = try ToolProcess(
       "loligo", ["trace", "record", "--output", "/tmp/never", "--", "true"],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoligoBench
+import LoligoCore
 
 /// `loligo -p POOL bench SECONDS write|seq|rand [options]`: rados bench, with its options,
 /// defaults, object names, metadata object and output, so a `seq` or `rand` reads what the last
@@ -36,24 +37,26 @@ struct BenchCommand: ParsableCommand {
     help: ArgumentHelp("Cluster file; else $LOLIGO_CONF, else ./loligo.toml.", valueName: "path"))
   var conf: String?
 
+  // The numeric options (-t, -b, -O, --max-objects) take the next word whatever it is, so `-b -4` is refused as a bad
+  // size (one line) rather than as a missing value (the usage text).
   @Option(
-    name: [.customShort("t"), .customLong("concurrent-ios")],
+    name: [.customShort("t"), .customLong("concurrent-ios")], parsing: .unconditional,
     help: ArgumentHelp("Ops in flight (default 16).", valueName: "n"))
   var concurrentIOs: String?
 
   @Option(
-    name: [.customShort("b"), .customLong("block-size")],
+    name: [.customShort("b"), .customLong("block-size")], parsing: .unconditional,
     help: ArgumentHelp(
       "Bytes per op, e.g. 4096, 4K, 4M (default 4M). write only.", valueName: "size"))
   var blockSize: String?
 
   @Option(
-    name: [.customShort("O"), .customLong("object-size")],
+    name: [.customShort("O"), .customLong("object-size")], parsing: .unconditional,
     help: ArgumentHelp("Bytes per object (default: the op size). write only.", valueName: "size"))
   var objectSize: String?
 
   @Option(
-    name: .customLong("max-objects"),
+    name: .customLong("max-objects"), parsing: .unconditional,
     help: ArgumentHelp("write: stop after this many objects.", valueName: "n"))
   var maxObjects: String?
 
@@ -101,6 +104,13 @@ struct BenchCommand: ParsableCommand {
       valueName: "dir"))
   var results: String?
 
+  @Option(
+    name: .customLong("result-dir"),
+    help: ArgumentHelp(
+      "Write result.json and per-second.csv into this directory itself (a profile run's step).",
+      valueName: "dir"))
+  var resultDir: String?
+
   func run() throws {
     guard let pool else {
       throw Self.failure("bench needs a pool: loligo -p POOL bench SECONDS write|seq|rand")
@@ -119,11 +129,34 @@ struct BenchCommand: ParsableCommand {
     arguments.format = format
     arguments.output = output
     arguments.resultsDirectory = results
+    arguments.resultDirectory = resultDir
     arguments.pool = pool
-    let options: RadosBenchOptions
-    let sink: RadosBenchStandardOutput
+    var options: RadosBenchOptions
     do {
       options = try RadosBenchOptions(parsing: arguments)
+    } catch {
+      throw Self.failure(error.description)
+    }
+    let config: Config
+    do {
+      config = try ClusterClient.config(path: conf)
+    } catch {
+      throw Self.failure("error opening pool \(pool): \(error)")
+    }
+    // A write is refused here, before a buffer is allocated or the cluster contacted; reads
+    // and --reuse-bench learn their op size from the metadata and are checked by the run.
+    let limits = RadosBenchLimits(config: config)
+    options.limits = limits
+    if options.mode == .write && !options.reuseBench,
+      let refusal = limits.refusal(
+        mode: options.mode, opSize: options.opSize, concurrentIOs: options.concurrentIOs,
+        names: .commandLine(
+          blockSize: blockSize, opSize: options.opSize, concurrentIOs: options.concurrentIOs))
+    {
+      throw Self.failure(refusal)
+    }
+    let sink: RadosBenchStandardOutput
+    do {
       sink = try RadosBenchStandardOutput(formattedPath: options.outputPath)
     } catch {
       throw Self.failure(error.description)
@@ -131,7 +164,7 @@ struct BenchCommand: ParsableCommand {
     let io: any ObjectIO
     let close: () -> Void
     do {
-      (io, close) = try ClusterIO.open(conf: conf, pool: pool)
+      (io, close) = try ClusterIO.open(config: config, pool: pool)
     } catch {
       throw Self.failure("error opening pool \(pool): \(error)")
     }

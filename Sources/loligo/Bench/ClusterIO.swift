@@ -1,13 +1,18 @@
 import Foundation
 import LoligoBench
 import LoligoClient
+import LoligoCore
 import NIOCore
 
 /// Object I/O on a pool of a running cluster, for `loligo bench` and `cleanup`: an `IoCtx`
 /// behind the benchmark's `ObjectIO` protocol.
 enum ClusterIO {
   static func open(conf: String?, pool: String) throws -> (any ObjectIO, close: () -> Void) {
-    var config = try ClusterClient.config(path: conf)
+    try open(config: ClusterClient.config(path: conf), pool: pool)
+  }
+
+  static func open(config: Config, pool: String) throws -> (any ObjectIO, close: () -> Void) {
+    var config = config
     // One I/O thread: every OSD session on it, so a completion's next op is sent where it runs.
     try? config.set("ms_async_op_threads", "1")
     let objecter = try Objecter(config: config)

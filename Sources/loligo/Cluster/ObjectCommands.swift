@@ -42,17 +42,45 @@ struct PutCommand: ParsableCommand {
   @Argument(help: "File to store, '-' for standard input.") var file: String
 
   func run() throws {
-    let data: Data
-    if file == "-" {
-      data = FileHandle.standardInput.readDataToEndOfFile()
-    } else {
-      guard let contents = FileManager.default.contents(atPath: file) else {
-        throw ClusterError("cannot read \(file)")
-      }
-      data = contents
-    }
+    // One write carries the whole object: what the cluster cannot take in one is refused
+    // before it is read, or (standard input) as soon as more than that has arrived.
+    let limit = WriteSizeLimit(config: try ClusterClient.config(path: options.conf))
+    let data = try contents(limit: limit)
     try options.with { io in
       try io.sync { io.writeFull(object, data: ByteBuffer(bytes: data), completion: $0) }
+    }
+  }
+
+  private func contents(limit: WriteSizeLimit) throws -> Data {
+    let input: FileHandle
+    if file == "-" {
+      input = .standardInput
+    } else {
+      let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64
+      if let size, let refusal = limit.refusal(of: size, what: file) {
+        throw ClusterError(refusal)
+      }
+      guard let handle = FileHandle(forReadingAtPath: file) else {
+        throw ClusterError("cannot read \(file)")
+      }
+      input = handle
+    }
+    var data = Data()
+    while true {
+      let chunk: Data?
+      do {
+        chunk = try input.read(upToCount: 1 << 20)
+      } catch {
+        throw ClusterError("cannot read \(file): \(error.localizedDescription)")
+      }
+      guard let chunk, !chunk.isEmpty else { return data }
+      data.append(chunk)
+      if let refusal = limit.refusal(
+        of: UInt64(data.count), what: file == "-" ? "standard input" : file,
+        sizeIsLowerBound: true)
+      {
+        throw ClusterError(refusal)
+      }
     }
   }
 }

@@ -1,9 +1,13 @@
 import Foundation
 
-/// Runs a messenger profile: server up, client run, server stopped by pid, result path shown.
+/// Runs a messenger profile: server up, the client as the run's one step, server stopped by
+/// pid.
 struct MessengerProfileRunner {
   let profile: Profile
-  let resultsDirectory: String
+  let profileRun: ProfileRun
+
+  /// The run's one step.
+  static let steps: [(name: String, kind: ProfileStepKind)] = [("perf-msgr", .perfMsgr)]
 
   /// The other tools live beside this executable.
   static var toolDirectory: URL {
@@ -13,7 +17,6 @@ struct MessengerProfileRunner {
 
   func run() throws {
     let configArguments = profile.config.flatMap { ["--\($0.0)", $0.1] }
-    say("profile \(profile.name): \(profile.description)")
     let server = Process()
     server.executableURL = Self.toolDirectory.appendingPathComponent("perf-msgr-server")
     server.arguments =
@@ -33,17 +36,16 @@ struct MessengerProfileRunner {
     }
     say("server pid \(server.processIdentifier) listening on 127.0.0.1:\(port)")
 
-    let client = Process()
-    client.executableURL = Self.toolDirectory.appendingPathComponent("perf-msgr-client")
     let c = profile.client
-    client.arguments =
+    let succeeded = try profileRun.runStep(
+      1, executable: Self.toolDirectory.appendingPathComponent("perf-msgr-client").path
+    ) { stepDirectory in
       [
         "127.0.0.1:\(port)", String(c.numjobs), String(c.concurrency), String(c.ios),
-        String(c.thinkTimeUs), String(c.messageLength), "--results", resultsDirectory,
+        String(c.thinkTimeUs), String(c.messageLength), "--result-dir", stepDirectory,
         "--name", profile.name,
       ] + configArguments
-    try client.run()
-    client.waitUntilExit()
+    }
     kill(server.processIdentifier, SIGTERM)
     server.waitUntilExit()
     let tail = String(
@@ -51,8 +53,8 @@ struct MessengerProfileRunner {
     if let served = tail.split(separator: "\n").last(where: { $0.contains("served") }) {
       say("server:\(served)")
     }
-    guard client.terminationStatus == 0 else {
-      throw ProfileError("perf-msgr-client failed (exit \(client.terminationStatus))")
+    guard succeeded else {
+      throw ProfileError("perf-msgr-client failed: \(profileRun.summary.steps[0].error ?? "")")
     }
   }
 

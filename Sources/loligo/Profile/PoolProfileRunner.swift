@@ -1,21 +1,27 @@
 import Foundation
+import LoligoBench
+import LoligoCore
 
 /// Runs a pool profile end to end: `cluster up` in a fresh directory (with the profile's pool,
-/// its PGs active), the bench
-/// steps with their results under `Results/`, `cluster down` (always), and a short summary.
+/// its PGs active), the bench steps with their results in the run's step directories, and
+/// `cluster down` (always).
 struct PoolProfileRunner {
   let profile: Profile
-  let resultsDirectory: String
+  let profileRun: ProfileRun
+
+  /// The run's steps: one bench per mode.
+  static func steps(_ profile: Profile) -> [(name: String, kind: ProfileStepKind)] {
+    profile.poolRun.modes.map { ($0, .radosBench) }
+  }
 
   func run() throws {
     let p = profile.poolRun
     let tool = ClusterCommand.tool("loligo")
     let directory = URL(fileURLWithPath: NSTemporaryDirectory())
       .appendingPathComponent("loligo-\(profile.name)-\(getpid())").path
-    say("profile \(profile.name): \(profile.description)")
     let configArguments = profile.config.flatMap { ["--set", "\($0.0)=\($0.1)"] }
     let started = Date()
-    try step(
+    try clusterCommand(
       tool,
       [
         "cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore",
@@ -29,39 +35,55 @@ struct PoolProfileRunner {
     }
     let conf = ["--conf", "\(directory)/loligo.toml"]
     say(String(format: "cluster ready in %.1f s", Date().timeIntervalSince(started)))
-    var summaries: [String] = []
-    for mode in p.modes {
-      var arguments = [
-        "-p", p.poolName, "bench", String(p.seconds), mode, "-t", String(p.concurrency),
-      ]
-      if mode == "write" { arguments += ["-b", p.blockSize, "--no-cleanup"] }
-      arguments += ["--results", resultsDirectory] + conf
-      let output = try step(tool, arguments, echo: true)
-      let lines = output.split(separator: "\n")
-      let pick = { (label: String) in lines.first { $0.hasPrefix(label) }.map(String.init) ?? "" }
-      summaries.append(
-        "\(mode): \(pick("Average IOPS:")) | \(pick("Bandwidth (MB/sec):")) | \(pick("Average Latency(s):"))"
-      )
-      if let result = lines.last(where: { $0.contains("result.json") }) {
-        summaries.append("  \(result)")
+    say(
+      "bench: \(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)"
+    )
+    for (offset, mode) in p.modes.enumerated() {
+      let succeeded = try profileRun.runStep(offset + 1, executable: tool) { stepDirectory in
+        var arguments = [
+          "-p", p.poolName, "bench", String(p.seconds), mode, "-t", String(p.concurrency),
+        ]
+        if mode == "write" { arguments += ["-b", p.blockSize, "--no-cleanup"] }
+        return arguments + ["--result-dir", stepDirectory] + conf
+      }
+      guard succeeded else {
+        throw ProfileError("step \(mode) failed: \(profileRun.summary.steps[offset].error ?? "")")
       }
     }
-    say(
-      "summary (\(p.blockSize) ops, \(p.concurrency) in flight, pool size \(p.size), \(p.objectStore)):"
-    )
-    for line in summaries { say("  \(line)") }
   }
 
-  /// Runs one command; fails the profile with its last line when it fails.
-  @discardableResult
-  private func step(_ tool: String, _ arguments: [String], echo: Bool = false) throws -> String {
+  /// The checks `loligo bench` makes before it connects, made before the cluster comes up (with
+  /// the profile's config, as the cluster file will have it): a step the bench would refuse
+  /// fails the profile at once, with the bench's message.
+  static func checkBenchSteps(_ profile: Profile) throws {
+    let p = profile.poolRun
+    var arguments = RadosBenchArguments(seconds: String(p.seconds), mode: "write")
+    arguments.blockSize = p.blockSize
+    arguments.concurrentIOs = String(p.concurrency)
+    let options: RadosBenchOptions
+    do {
+      options = try RadosBenchOptions(parsing: arguments)
+    } catch {
+      throw ProfileError("\(profile.path): \(error)")
+    }
+    var config = Config()
+    for (name, value) in profile.config { try? config.set(name, value) }  // checked on load
+    let names = RadosBenchLimits.Names(
+      opSize: "block_size \(p.blockSize)", concurrency: "concurrency \(p.concurrency)")
+    if let refusal = RadosBenchLimits(config: config).refusal(
+      mode: .write, opSize: options.opSize, concurrentIOs: options.concurrentIOs, names: names)
+    {
+      throw ProfileError("\(profile.path): \(refusal)")
+    }
+  }
+
+  /// Runs a `loligo cluster` command; fails the profile with its last line when it fails.
+  private func clusterCommand(_ tool: String, _ arguments: [String]) throws {
     let (status, output) = try DaemonProcess.run(tool, arguments)
-    if echo { FileHandle.standardOutput.write(Data(output.utf8)) }
     guard status == 0 else {
       throw ProfileError(
         "'loligo \(arguments.prefix(4).joined(separator: " "))' failed: \(output.split(separator: "\n").last ?? "")"
       )
     }
-    return output
   }
 }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import LoligoCore
 import TOMLKit
@@ -20,7 +21,8 @@ import TOMLKit
 ///     ms_type = "tcp"
 ///
 /// Either kind may say `trace = true` (top level): the run is then recorded with LTTng and
-/// exported beside its results (see `ProfileTrace`).
+/// exported beside its results (see `ProfileTrace`), and `name = "..."` to be named otherwise
+/// than its file.
 struct Profile {
   struct Server {
     var workers = 1
@@ -74,9 +76,20 @@ struct Profile {
     }
   }
 
+  /// Finds and loads `name`; a missing or bad profile is a usage error.
+  static func load(_ name: String, profilesDirectory: String) throws -> Profile {
+    guard let path = locate(name, profilesDirectory: profilesDirectory) else {
+      throw ValidationError("no profile '\(name)' (see 'loligo profile list')")
+    }
+    do {
+      return try Profile(path: path)
+    } catch {
+      throw ValidationError("\(error)")
+    }
+  }
+
   init(path: String) throws {
     self.path = path
-    name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     let text: String
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
@@ -89,6 +102,9 @@ struct Profile {
     } catch let error as TOMLParseError {
       throw ProfileError("\(path): line \(error.source.begin.line): \(error.description)")
     }
+    // A profile is named for its file, unless it says otherwise (the copy a run keeps does).
+    name =
+      table["name"]?.string ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     description = table["description"]?.string ?? ""
     kind = table["kind"]?.string ?? "messenger"
     guard kind == "messenger" || kind == "pool" else {
@@ -129,6 +145,9 @@ struct Profile {
       poolRun.pgNum = try integer(pool, "pg_num", 32, 1...65536)
       poolRun.size = try integer(pool, "size", 3, 1...10)
       poolRun.minSize = try integer(pool, "min_size", 0, 0...10)
+      guard poolRun.minSize <= poolRun.size else {
+        throw ProfileError("\(path): min_size must not be more than size")
+      }
       let bench = table["bench"]?.table
       poolRun.seconds = try integer(bench, "seconds", 10, 1...3600)
       poolRun.concurrency = try integer(bench, "concurrency", 16, 1...4096)

@@ -6,7 +6,7 @@ import LoligoCore
 struct ProfileCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "profile", abstract: "Named workloads: list, show, run.",
-    subcommands: [List.self, Run.self])
+    subcommands: [List.self, Show.self, Run.self])
 
   struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the profiles.")
@@ -23,14 +23,29 @@ struct ProfileCommand: ParsableCommand {
     }
   }
 
+  struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print a profile as it would run, every default filled in (a run's profile.toml).")
+    @Argument(help: "Profile name (under --profiles) or path to a .toml file.")
+    var profile: String
+    @Option(help: "Profiles directory.") var profiles = "Profiles"
+
+    func run() throws {
+      print(try Profile.load(profile, profilesDirectory: profiles).asRunTOML(), terminator: "")
+    }
+  }
+
   struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run a profile end to end on 127.0.0.1 and save its result.",
       discussion: """
         A messenger profile starts perf-msgr-server on a free port, runs perf-msgr-client \
-        against it, stops the server by pid and prints where the result went. A pool profile \
-        brings up a local cluster, creates the pool, runs the bench steps (write, then seq and \
-        rand on what it wrote), stops the cluster and prints the summaries and result paths.
+        against it and stops the server by pid. A pool profile brings up a local cluster, \
+        creates the pool, runs the bench steps (write, then seq and rand on what it wrote) and \
+        stops the cluster. Either writes one directory, <results>/<UTC time>-<profile>/: the \
+        profile as run (profile.toml), each step's result.json, per-second.csv and output.txt \
+        (steps/NN-<step>/), the trace if recorded (trace/) and summary.json; it prints each \
+        step's figures and that directory.
 
         Example:
           loligo profile run msgr-tcp-4k --results Results
@@ -42,27 +57,45 @@ struct ProfileCommand: ParsableCommand {
     @Option(help: "Results directory.") var results = "Results"
 
     func run() throws {
-      guard let path = Profile.locate(profile, profilesDirectory: profiles) else {
-        throw ValidationError("no profile '\(profile)' (see 'loligo profile list')")
-      }
-      let loaded: Profile
-      do {
-        loaded = try Profile(path: path)
-      } catch {
-        throw ValidationError("\(error)")
-      }
-      let run = {
+      let loaded = try Profile.load(profile, profilesDirectory: profiles)
+      // What the bench would refuse is refused before a directory is made or a daemon started.
+      if loaded.kind == "pool" { try PoolProfileRunner.checkBenchSteps(loaded) }
+      let steps =
+        loaded.kind == "pool" ? PoolProfileRunner.steps(loaded) : MessengerProfileRunner.steps
+      let run = try ProfileRun(profile: loaded, resultsDirectory: results, steps: steps)
+      say("profile \(loaded.name): \(loaded.description)")
+      say("results: \(run.directory.path)")
+      let body = {
         if loaded.kind == "pool" {
-          try PoolProfileRunner(profile: loaded, resultsDirectory: results).run()
+          try PoolProfileRunner(profile: loaded, profileRun: run).run()
         } else {
-          try MessengerProfileRunner(profile: loaded, resultsDirectory: results).run()
+          try MessengerProfileRunner(profile: loaded, profileRun: run).run()
         }
       }
-      if loaded.trace {
-        try ProfileTrace(profile: loaded, resultsDirectory: results).record(run)
-      } else {
-        try run()
+      do {
+        if loaded.trace {
+          try ProfileTrace(directory: run.traceURL.path).record(body)
+          try run.traceRecorded()
+        } else {
+          try body()
+        }
+      } catch {
+        try? run.finish(error: "\(error)")
+        report(run)
+        throw error
       }
+      try run.finish(error: nil)
+      report(run)
+    }
+
+    /// Each step's status and figures, and where the run's files are.
+    private func report(_ run: ProfileRun) {
+      say("summary:")
+      for step in run.summary.steps {
+        let figures = step.figures.map { ", " + step.kind.describe($0) } ?? ""
+        say("  \(step.name): \(step.status.rawValue)\(figures)")
+      }
+      say("results: \(run.directory.path) (summary.json, profile.toml, steps/)")
     }
   }
 }

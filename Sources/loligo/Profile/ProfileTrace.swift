@@ -2,15 +2,13 @@ import Foundation
 import LoligoTraceExport
 
 /// A profile run with `trace = true`: recorded with LTTng (every Loligo process the run starts
-/// registers at start-up), then exported into `<results>/<UTC time>-<profile>-trace/`:
-/// `ctf/` (the trace), `summary.txt`, `trace.json` (Chrome/Perfetto) and `operations.csv`.
+/// registers at start-up), then exported into the run directory's `trace/`: `ctf/` (the
+/// trace), `summary.txt`, `trace.json` (Chrome/Perfetto) and `operations.csv`.
 struct ProfileTrace {
-  let profile: Profile
-  let resultsDirectory: String
+  /// The run directory's `trace/`.
+  let directory: String
 
   func record(_ run: () throws -> Void) throws {
-    let directory = URL(fileURLWithPath: resultsDirectory)
-      .appendingPathComponent("\(TraceCommand.stamp())-\(profile.name)-trace").path
     let ctf = directory + "/ctf"
     let recorder = TraceRecorder(output: ctf)
     do {

@@ -1,23 +1,4 @@
 import Foundation
-import LoligoCore
-
-/// A monotonic clock in nanoseconds.
-public protocol RadosBenchClock: Sendable {
-  func now() -> UInt64
-}
-
-/// `Cycles` (the calibrated TSC, or CLOCK_MONOTONIC_RAW where the TSC is not trusted),
-/// counted from the clock's creation.
-public struct RadosBenchCyclesClock: RadosBenchClock {
-  private let origin: UInt64
-
-  public init() {
-    Cycles.initialize()
-    origin = Cycles.now()
-  }
-
-  public func now() -> UInt64 { Cycles.toNanoseconds(Cycles.now() &- origin) }
-}
 
 /// Everything a run takes from the process and the machine, so tests can fix it: the clock,
 /// the host and pid in object names, local time for `--show-time`, the random op order of
@@ -61,21 +42,5 @@ public struct RadosBenchEnvironment: Sendable {
       randomSeed: UInt64.random(in: 0...UInt64.max), reporting: .thread)
     environment.issueFromCompletions = true
     return environment
-  }
-}
-
-/// SplitMix64: a small, seedable generator for `rand`'s op choice (rados uses `rand()`
-/// seeded with the time; a seed makes a run repeatable).
-struct RadosBenchRandom: RandomNumberGenerator, Sendable {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

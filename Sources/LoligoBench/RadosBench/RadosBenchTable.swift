@@ -1,37 +1,3 @@
-/// The engine's counters at one instant, as the per-second table reads them.
-public struct RadosBenchSnapshot: Sendable, Equatable {
-  public var started: UInt64 = 0
-  public var finished: UInt64 = 0
-  public var inFlight = 0
-  /// Seconds; the latest completion's latency.
-  public var lastLatency = 0.0
-  public var avgLatency = 0.0
-  public var minLatency = 0.0
-  public var maxLatency = 0.0
-
-  public init() {}
-}
-
-/// One row of the per-second table.
-public struct RadosBenchRow: Sendable, Equatable {
-  public var sec: Int
-  public var curOps: Int
-  public var started: UInt64
-  public var finished: UInt64
-  /// MiB/s since the start.
-  public var avgBandwidth: Double
-  /// MiB/s since the previous row with progress; nil when nothing finished since the previous
-  /// row (rados prints `0` and `-` then).
-  public var curBandwidth: Double?
-  /// Seconds; nil when nothing finished since the previous row.
-  public var lastLatency: Double?
-  public var avgLatency: Double
-  public var minLatency: Double
-  public var maxLatency: Double
-  /// Local time of the row (`--show-time` prefix, the every-20-rows latency line).
-  public var time: String
-}
-
 /// rados bench's per-second accounting (`ObjBencher::status_printer`), without the thread:
 /// feed it a snapshot per second and it returns the row and keeps the bandwidth and IOPS
 /// samples the summary's stddev, min and max come from.

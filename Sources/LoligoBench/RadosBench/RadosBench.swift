@@ -1,17 +1,6 @@
 import Foundation
 import NIOCore
 
-/// What a bench run ended with.
-public struct RadosBenchReport: Sendable {
-  /// The process exit status: 0, or 1 after an error, a failed op or a read mismatch.
-  public var status: Int32
-  /// nil when the run did not get to its summary.
-  public var summary: RadosBenchSummary?
-  public var rows: [RadosBenchRow] = []
-  /// `--results`: the JSON written.
-  public var resultPath: String?
-}
-
 /// `loligo bench SECONDS write|seq|rand`: rados bench over an `ObjectIO`. Reads the previous
 /// write's metadata for `seq`, `rand` and `--reuse-bench`, runs the op loop with its
 /// per-second table, prints the summary, and for `write` stores the metadata and (unless
@@ -68,6 +57,15 @@ public struct RadosBench {
         presenter.problem("Must write data before running a read benchmark!")
         return RadosBenchReport(status: 1)
       }
+    }
+    if let limits = options.limits,
+      let refusal = limits.refusal(
+        mode: mode, opSize: opSize, concurrentIOs: options.concurrentIOs,
+        names: .commandLine(
+          blockSize: nil, opSize: opSize, concurrentIOs: options.concurrentIOs))
+    {
+      presenter.problem(refusal)
+      return RadosBenchReport(status: 1)
     }
     let writesPerObject = max(objectSize / opSize, 1)
     let prefix = naming.prefix(pid: pid)
@@ -147,7 +145,7 @@ public struct RadosBench {
       }
     }
 
-    if let directory = options.resultsDirectory {
+    if let location = options.results {
       let parameters = RadosBenchResult.Parameters(
         mode: mode, pool: options.pool, seconds: options.seconds,
         concurrentIOs: options.concurrentIOs, opSize: opSize, objectSize: objectSize,
@@ -155,12 +153,12 @@ public struct RadosBench {
         objectPrefix: prefix, verify: options.verify, cleanup: options.cleanup)
       do {
         let path = try RadosBenchResult.write(
-          directory: directory, parameters: parameters, summary: summary,
+          location, parameters: parameters, summary: summary,
           latency: outcome.latency, rows: outcome.table.rows)
         report.resultPath = path
         presenter.problem("Result: \(path)")
       } catch {
-        presenter.problem("cannot write results under \(directory): \(error)")
+        presenter.problem("cannot write results: \(error)")
         report.status = 1
       }
     }

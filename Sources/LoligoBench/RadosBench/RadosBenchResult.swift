@@ -1,7 +1,7 @@
 import Foundation
 
 /// Loligo's versioned result of one bench run (schema `loligo.rados-bench/1`), written with
-/// `--results DIR` through `ResultsWriter` beside a per-second CSV. Unlike rados's `--format
+/// `--results DIR` (or `--result-dir`) through `ResultsWriter` beside a per-second CSV. Unlike rados's `--format
 /// json`, it says where and how it was measured (`RunEnvironment`) and gives latency
 /// percentiles from the HdrHistogram.
 public struct RadosBenchResult: Codable, Sendable {
@@ -81,14 +81,13 @@ public struct RadosBenchResult: Codable, Sendable {
     case perSecondCSV = "per_second_csv"
   }
 
-  /// Writes `result.json` and `per-second.csv` into a new run directory under `directory`;
-  /// returns the JSON's path.
+  /// Writes `result.json` and `per-second.csv` where `location` says; returns the JSON's path.
   static func write(
-    directory: String, parameters: Parameters, summary: RadosBenchSummary,
+    _ location: ResultsLocation, parameters: Parameters, summary: RadosBenchSummary,
     latency: RadosBenchLatencyStats, rows: [RadosBenchRow]
   ) throws -> String {
     let name = "rados-bench-\(parameters.mode.rawValue)-\(parameters.opSize)"
-    let writer = try ResultsWriter(resultsDirectory: directory, name: name)
+    let writer = try ResultsWriter(location, name: name)
     let totals = Totals(
       totalTimeSeconds: summary.totalTime, ops: summary.ops,
       bytes: summary.ops * summary.opSize, bandwidthMiBPerSecond: summary.bandwidth,

@@ -1,49 +1,3 @@
-/// The three benchmarks of `rados bench`.
-public enum RadosBenchMode: String, Sendable, Codable, CaseIterable {
-  case write, seq, rand
-
-  public var isRead: Bool { self != .write }
-}
-
-/// `--format`: rados's plain text, or its JSON document (compact or indented).
-public enum RadosBenchOutputFormat: String, Sendable, Codable {
-  case plain
-  case json
-  case jsonPretty = "json-pretty"
-}
-
-/// The command line of `bench` as typed: every value still a string, so that the messages for
-/// bad values are rados's own and can be tested without a command-line parser.
-public struct RadosBenchArguments: Sendable {
-  public var seconds: String
-  public var mode: String
-  public var concurrentIOs: String?
-  public var blockSize: String?
-  public var objectSize: String?
-  public var maxObjects: String?
-  public var noCleanup = false
-  public var runName: String?
-  public var reuseBench = false
-  public var noHints = false
-  public var noVerify = false
-  public var showTime = false
-  public var format: String?
-  public var output: String?
-  public var resultsDirectory: String?
-  public var pool: String?
-
-  public init(seconds: String, mode: String) {
-    self.seconds = seconds
-    self.mode = mode
-  }
-}
-
-/// A bad command line: one line for stderr, exit status 1 (rados prints these and returns 1).
-public struct RadosBenchUsageError: Error, Equatable, CustomStringConvertible {
-  public var description: String
-  public init(_ description: String) { self.description = description }
-}
-
 /// Validated settings of one `bench` run, defaults as in rados.
 public struct RadosBenchOptions: Sendable {
   public static let defaultConcurrentIOs = 16
@@ -70,10 +24,14 @@ public struct RadosBenchOptions: Sendable {
   public var format = RadosBenchOutputFormat.plain
   /// Where formatted (JSON) output goes instead of stdout (`-o`).
   public var outputPath: String?
-  /// `--results DIR`: write Loligo's versioned result and per-second CSV under DIR.
-  public var resultsDirectory: String?
+  /// `--results DIR` or `--result-dir DIR`: where Loligo's versioned result and per-second
+  /// CSV go; nil: nowhere.
+  public var results: ResultsLocation?
   /// For results only; the I/O object already addresses the pool.
   public var pool: String?
+  /// Checked once the op size is known (reads and `--reuse-bench` take it from the metadata);
+  /// nil: no check (tests).
+  public var limits: RadosBenchLimits?
 
   public init(seconds: Int, mode: RadosBenchMode) {
     self.seconds = seconds
@@ -152,7 +110,12 @@ public struct RadosBenchOptions: Sendable {
     verify = !arguments.noVerify
     showTime = arguments.showTime
     outputPath = arguments.output
-    resultsDirectory = arguments.resultsDirectory
+    switch (arguments.resultsDirectory, arguments.resultDirectory) {
+    case (let parent?, nil): results = .newRunDirectory(under: parent)
+    case (nil, let directory?): results = .directory(directory)
+    case (nil, nil): results = nil
+    case (_?, _?): throw RadosBenchUsageError("give --results or --result-dir, not both")
+    }
     pool = arguments.pool
   }
 
