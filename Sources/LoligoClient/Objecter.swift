@@ -237,7 +237,21 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
       return (connection, message)
     }
     flushFailures()
-    if let (connection, message) = plan { connection.send(message) }
+    guard let (connection, message) = plan, !connection.send(message) else { return }
+    // The session refused it: one message larger than a connection may queue can never go;
+    // otherwise the queue is full for now (or the session closed): try again shortly.
+    let limit = messenger.maxQueuedBytes
+    if message.payloadBytes > limit {
+      finish(
+        op.tid,
+        .failure(
+          .refused("a \(message.payloadBytes)-byte op is more than ms_max_queued_bytes (\(limit))"))
+      )
+    } else {
+      messenger.group.next().scheduleTask(in: .milliseconds(10)) { [weak self] in
+        self?.send(op)
+      }
+    }
   }
 
   private var pendingFailures: [(Op, ObjecterError)] = []
@@ -299,6 +313,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
     case .failure(.noPool): return -2  // ENOENT
     case .failure(.timedOut): return -110  // ETIMEDOUT
     case .failure(.closed): return -108  // ESHUTDOWN
+    case .failure(.refused): return -90  // EMSGSIZE
     }
   }
 
@@ -435,12 +450,15 @@ public enum ObjecterError: Error, CustomStringConvertible, Equatable {
   case noPool(Int64)
   case timedOut(String)
   case closed
+  /// The messenger would never take the op (larger than a connection may queue).
+  case refused(String)
 
   public var description: String {
     switch self {
     case .noPool(let id): return "pool \(id) does not exist"
     case .timedOut(let why): return "timed out: \(why)"
     case .closed: return "client closed"
+    case .refused(let why): return "refused: \(why)"
     }
   }
 }

@@ -21,7 +21,8 @@ public final class Messenger: @unchecked Sendable {
   let frameLimits: FrameDecoder.Limits
   let crcData: Bool
   let readyTimeout: Double
-  let maxQueuedBytes: Int
+  /// `ms_max_queued_bytes`: what one connection may hold queued for sending.
+  public let maxQueuedBytes: Int
   let transportOptions: TransportOptions
   let throttle: DispatchThrottle?
 

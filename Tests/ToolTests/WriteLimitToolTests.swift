@@ -151,5 +151,24 @@ final class WriteLimitToolTests: XCTestCase {
       contentsOf: cluster.directory.appendingPathComponent("osd.0.log"), encoding: .utf8)
     XCTAssertTrue(log.contains("more than osd_max_write_size"), log)
     XCTAssertEqual(try cluster.loligo(["-p", "p", "stat", "fits"]).0, 0, "still serving")
+
+    // A client whose connections may queue less than one op fails that op at once, naming
+    // the limit, instead of waiting out its op timeout.
+    var small = try cluster.config()
+    try small.set("ms_max_queued_bytes", "1M")
+    let limited = try Objecter(config: small)
+    defer { limited.shutdown() }
+    let limitedIO = try IoCtx(objecter: limited, pool: "p")
+    XCTAssertThrowsError(
+      try limitedIO.sync {
+        limitedIO.writeFull(
+          "queued", data: ByteBuffer(repeating: 3, count: 2 << 20), completion: $0)
+      }
+    ) { error in
+      guard case .client(.refused(let why)) = error as? IoCtxError else {
+        return XCTFail("\(error)")
+      }
+      XCTAssertTrue(why.contains("ms_max_queued_bytes"), why)
+    }
   }
 }
