@@ -36,6 +36,7 @@ struct MonBenchCommand: ParsableCommand {
     }
   }
 
+  // Written only by its own thread; read after the DispatchGroup wait that joins the threads.
   final class Worker: @unchecked Sendable {
     let index: Int
     var histogram = LatencyHistogram()
