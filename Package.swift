@@ -135,6 +135,15 @@ let package = Package(
       dependencies: ["LoligoCore", "LoligoTrace", .product(name: "NIOCore", package: "swift-nio")]
     ),
 
+    // services: the OSDs' peering, replication and recovery core as a pure state machine
+    // (inputs -> state + outputs; reads the store through a protocol, writes nothing itself).
+    .target(
+      name: "LoligoPeering",
+      dependencies: [
+        "LoligoCore", "LoligoPlacement", .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: hotPath),
+
     // services: the monitor daemon (the consensus core wired to the messenger and RocksDB)
     // and the services on Paxos (OSD map, pools, config-key).
     .target(

@@ -1,0 +1,123 @@
+import LoligoPlacement
+
+/// Client ops on the primary: when they may run, logging and replicating writes, answering.
+extension PGState {
+  mutating func handleClientOp(_ op: ClientOp, _ env: inout PeeringEnvironment) {
+    guard isPrimary else {
+      env.outputs.append(.discard(token: op.token))
+      return
+    }
+    // Served only once active with min_size OSDs; until then ops wait (Ceph's
+    // waiting_for_peered).
+    guard servesIO else {
+      waitingForActive.append(op)
+      return
+    }
+    let object = op.object
+    switch op.kind {
+    case .list:
+      // A listing must not hide objects this copy has yet to recover.
+      guard missing.isEmpty else {
+        waitingForObject[Self.listKey, default: []].append(op)
+        return
+      }
+      env.outputs.append(.execute(token: op.token))
+    case .read:
+      if missing.contains(object) {
+        waitingForObject[object, default: []].append(op)
+        recoverFirst(object, &env)
+        return
+      }
+      // Earlier writes to the object are durable here first (no read of a half-applied one).
+      if uncommitted[object] != nil {
+        waitingForObject[object, default: []].append(op)
+        return
+      }
+      env.outputs.append(.execute(token: op.token))
+    case .write(let mutation):
+      if let version = log.version(of: op.reqid) {
+        // A resend of a logged write: answer it once it is (or as it already is) complete.
+        if inFlight[version] != nil {
+          inFlight[version]!.tokens.append(op.token)
+        } else {
+          env.outputs.append(.reply(token: op.token, result: 0))
+        }
+        return
+      }
+      if missing.contains(object) || members.contains(where: {
+        !$0.value.isBackfillTarget && $0.value.missing.contains(object)
+          && !pushSent(object, to: $0.key)
+      }) {
+        waitingForObject[object, default: []].append(op)
+        recoverFirst(object, &env)
+        return
+      }
+      if backfillInFlight[object] != nil {
+        waitingForObject[object, default: []].append(op)
+        return
+      }
+      if mutation.deletes && currentVersion(object, env) == nil {
+        env.outputs.append(.reply(token: op.token, result: -2))  // ENOENT
+        return
+      }
+      write(op, mutation, &env)
+    }
+  }
+
+  /// Key under which listings wait for the primary's recovery.
+  static let listKey = ObjectID("", namespace: "\u{0}list")
+
+  func pushSent(_ object: ObjectID, to osd: Int32) -> Bool {
+    if case .pushing(let targets) = recovering[object] { return targets.contains(osd) }
+    return false
+  }
+
+  /// Logs and applies a write here and sends it to every member.
+  mutating func write(_ op: ClientOp, _ mutation: PGMutation, _ env: inout PeeringEnvironment) {
+    let object = op.object
+    let version = EVersion(epoch: env.epoch, version: log.head.version + 1)
+    let prior = currentVersion(object, env) ?? .zero
+    let entry = PGLogEntry(
+      kind: mutation.deletes ? .delete : .modify, object: object, version: version,
+      priorVersion: prior < version ? prior : .zero, reqid: op.reqid)
+    log.append(entry)
+    info.lastUpdate = version
+    if missing.isEmpty { info.lastComplete = version }
+    var t = PGTransaction()
+    t.append(.mutate(pgid, object, mutation, version))
+    t.append(.appendLog(pgid, [entry]))
+    let keep = logTarget(env.config)
+    if log.count > keep {
+      let trimmed = log.trim(keeping: keep)
+      t.append(.removeLog(pgid, trimmed.map(\.version)))
+      info.logTail = log.tail
+    }
+    t.append(.putInfo(info))
+    noteSubmitted(object, version: mutation.deletes ? nil : version)
+    submit(t, .write(version), &env)
+    for osd in members.keys.sorted() {
+      let member = members[osd]!
+      let carries = !member.isBackfillTarget || member.backfillSent.covers(object)
+      sendOrdered(osd, .repOp(entry: entry, mutation: carries ? mutation : nil, trimTo: log.tail), &env)
+    }
+    inFlight[version] = InFlightWrite(
+      entry: entry, tokens: [op.token], pending: Set(members.keys))
+  }
+
+  /// Answers a write once it is durable here and on every member.
+  mutating func completeWrite(_ version: EVersion, _ env: inout PeeringEnvironment) {
+    guard let write = inFlight[version], write.localDone, write.pending.isEmpty else { return }
+    inFlight[version] = nil
+    for token in write.tokens { env.outputs.append(.reply(token: token, result: 0)) }
+  }
+
+  /// Retries the ops waiting on `object` (it was recovered, pushed or made durable).
+  mutating func wake(_ object: ObjectID, _ env: inout PeeringEnvironment) {
+    if let ops = waitingForObject.removeValue(forKey: object) {
+      for op in ops { handleClientOp(op, &env) }
+    }
+    if missing.isEmpty, let ops = waitingForObject.removeValue(forKey: Self.listKey) {
+      for op in ops { handleClientOp(op, &env) }
+    }
+  }
+}

@@ -1,0 +1,335 @@
+import LoligoPlacement
+
+/// Recovery (from the log) and backfill (by scanning) on the primary, acknowledgements of the
+/// ordered channel, and the periodic retries.
+extension PGState {
+  /// Starts recovery of `object` ahead of others (a client op waits for it).
+  mutating func recoverFirst(_ object: ObjectID, _ env: inout PeeringEnvironment) {
+    priority.insert(object)
+    recover(&env)
+  }
+
+  /// Starts what recovery and backfill may start now, within the OSD's limits.
+  mutating func recover(_ env: inout PeeringEnvironment) {
+    guard phase == .active else { return }
+    defer { updateClean(&env) }
+    guard !env.noRecover else { return }
+    let me = env.whoami
+    // 1. This copy first: undo or delete what must not exist, pull what is missing.
+    for (object, need) in missing.needs where recovering[object] == nil {
+      if let entry = latestEntry(object), entry.version == need, entry.kind == .delete
+        || need.isZero
+      {
+        removeLocally(object, &env)
+      } else if need.isZero {
+        removeLocally(object, &env)
+      }
+    }
+    let pulls = missing.sortedObjects.sorted { priority.contains($0) && !priority.contains($1) }
+    for object in pulls where recovering[object] == nil {
+      guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
+      guard let need = missing.need(object) else { continue }
+      guard let source = source(for: object, need: need, env) else {
+        unfound.insert(object)
+        continue
+      }
+      unfound.remove(object)
+      env.send(source, pgid, interval: interval, .pull(object))
+      recovering[object] = .pulling(source: source, sentAt: env.now)
+      startedRecovery(&env)
+    }
+    // 2. Members' copies, once this one has the object and no change to it is in flight.
+    var pushes: [ObjectID: Set<Int32>] = [:]
+    for (osd, member) in members where !member.isBackfillTarget {
+      for object in member.missing.needs.keys where !pushSent(object, to: osd) {
+        pushes[object, default: []].insert(osd)
+      }
+    }
+    let order = pushes.keys.sorted { priority.contains($0) && !priority.contains($1) }
+    for object in order where recovering[object] == nil {
+      guard !missing.contains(object), uncommitted[object] == nil else { continue }
+      guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
+      let snapshot = env.store.snapshot(pgid, object)
+      let targets = pushes[object]!
+      for osd in targets.sorted() { sendOrdered(osd, .push(object, snapshot, backfill: false), &env) }
+      recovering[object] = .pushing(targets)
+      recoveredObjects += targets.count
+      recoveredBytes += (snapshot?.body.readableBytes ?? 0) * targets.count
+      startedRecovery(&env)
+      wake(object, &env)  // writes to it may go now (they follow the push in order)
+    }
+    // 3. Backfill, once no acting copy lacks anything.
+    if missing.isEmpty, members.values.allSatisfy({ $0.isBackfillTarget || $0.missing.isEmpty }) {
+      backfillStep(&env)
+    }
+    _ = me
+  }
+
+  func mayStartRecovery(_ env: PeeringEnvironment, urgent: Bool) -> Bool {
+    guard env.recoveryActive < max(1, env.config.recoveryMaxActive) else { return false }
+    return urgent || env.now >= env.recoveryResumeAt
+  }
+
+  mutating func startedRecovery(_ env: inout PeeringEnvironment) {
+    env.recoveryActive += 1
+    env.recoveryResumeAt = env.now + env.config.recoverySleep
+  }
+
+  mutating func finishedRecovery(_ env: inout PeeringEnvironment) {
+    env.recoveryActive = max(0, env.recoveryActive - 1)
+  }
+
+  /// The authoritative log's newest entry for `object`, if the log holds one.
+  func latestEntry(_ object: ObjectID) -> PGLogEntry? {
+    log.entries.last { $0.object == object }
+  }
+
+  mutating func removeLocally(_ object: ObjectID, _ env: inout PeeringEnvironment) {
+    var t = PGTransaction()
+    t.append(.removeObject(pgid, object))
+    t.append(.clearMissing(pgid, object))
+    missing.remove(object)
+    if missing.isEmpty { info.lastComplete = info.lastUpdate }
+    t.append(.putInfo(info))
+    noteSubmitted(object, version: nil)
+    submit(t, .recovered(object), &env)
+  }
+
+  /// A peer that holds `object` at the needed version: not lacking it and complete.
+  func source(for object: ObjectID, need: EVersion, _ env: PeeringEnvironment) -> Int32? {
+    let candidates = reports.filter { osd, report in
+      osd != env.whoami && env.isUp(osd) && report.logRecoverable
+        && !report.missing.contains(object) && !lacking.contains(Lacking(osd: osd, object: object))
+    }
+    return candidates.keys.sorted { a, b in
+      // Prefer acting members, then the lowest id.
+      (acting.contains(a) ? 0 : 1, a) < (acting.contains(b) ? 0 : 1, b)
+    }.first
+  }
+
+  mutating func receivePulled(
+    from osd: Int32, _ object: ObjectID, _ snapshot: ObjectSnapshot?,
+    _ env: inout PeeringEnvironment
+  ) {
+    guard case .pulling(let source, _) = recovering[object], source == osd else { return }
+    recovering[object] = nil
+    finishedRecovery(&env)
+    guard let need = missing.need(object) else {
+      recover(&env)
+      return
+    }
+    guard let snapshot, snapshot.version == need else {
+      // It does not have it after all: try another copy.
+      lacking.insert(Lacking(osd: osd, object: object))
+      recover(&env)
+      return
+    }
+    var t = PGTransaction()
+    t.append(.install(pgid, object, snapshot))
+    t.append(.clearMissing(pgid, object))
+    missing.remove(object)
+    priority.remove(object)
+    if missing.isEmpty { info.lastComplete = info.lastUpdate }
+    t.append(.putInfo(info))
+    noteSubmitted(object, version: snapshot.version)
+    recoveredObjects += 1
+    recoveredBytes += snapshot.body.readableBytes
+    submit(t, .recovered(object), &env)
+  }
+
+  // MARK: the ordered channel, primary side
+
+  mutating func receiveApplied(from osd: Int32, seq: UInt64, _ env: inout PeeringEnvironment) {
+    guard var member = members[osd] else { return }
+    var done: [PGMessage.OrderedBody] = []
+    while let first = member.unacked.first, first.seq <= seq {
+      member.unacked.removeFirst()
+      done.append(first.body)
+    }
+    members[osd] = member
+    for body in done {
+      switch body {
+      case .activate:
+        members[osd]!.activated = true
+      case .repOp(let entry, _, _):
+        inFlight[entry.version]?.pending.remove(osd)
+        completeWrite(entry.version, &env)
+      case .push(let object, _, let backfill):
+        if backfill {
+          members[osd]!.backfillAcked = .upTo(object)
+          if var targets = backfillInFlight[object] {
+            targets.remove(osd)
+            if targets.isEmpty {
+              backfillInFlight[object] = nil
+              finishedRecovery(&env)
+              wake(object, &env)
+            } else {
+              backfillInFlight[object] = targets
+            }
+          }
+        } else {
+          members[osd]!.missing.remove(object)
+          if case .pushing(var targets) = recovering[object] {
+            targets.remove(osd)
+            if targets.isEmpty {
+              recovering[object] = nil
+              priority.remove(object)
+              finishedRecovery(&env)
+            } else {
+              recovering[object] = .pushing(targets)
+            }
+          }
+        }
+      case .backfillProgress(let bound):
+        members[osd]!.backfillAcked = bound
+      }
+    }
+    if phase == .activating {
+      checkActivated(&env)
+    } else {
+      recover(&env)
+    }
+  }
+
+  // MARK: backfill
+
+  mutating func backfillStep(_ env: inout PeeringEnvironment) {
+    let targets = members.filter { $0.value.isBackfillTarget }.keys.sorted()
+    guard !targets.isEmpty, !env.noBackfill else { return }
+    switch backfill {
+    case .idle, .waitLocal:
+      guard env.takeLocalBackfillSlot(pgid) else {
+        backfill = .waitLocal
+        return
+      }
+      backfill = .waitRemote(askedAt: env.now)
+      for osd in targets { env.send(osd, pgid, interval: interval, .reserve) }
+    case .waitRemote(let askedAt):
+      if targets.allSatisfy({ members[$0]!.reserved }) {
+        backfill = .running
+        backfillStep(&env)
+      } else if env.now >= askedAt + env.config.retryInterval {
+        backfill = .waitRemote(askedAt: env.now)
+        for osd in targets where !members[osd]!.reserved {
+          env.send(osd, pgid, interval: interval, .reserve)
+        }
+      }
+    case .running:
+      while mayStartRecovery(env, urgent: false) {
+        if backfillQueue.isEmpty && !backfillListedAll {
+          let listed = env.store.list(
+            pgid, after: backfillCursor, limit: max(1, env.config.backfillScanMax))
+          if listed.isEmpty {
+            backfillListedAll = true
+          } else {
+            backfillQueue = listed
+            backfillCursor = listed.last
+          }
+        }
+        guard let object = backfillQueue.first else { break }
+        // The copy sent must include every change made to the object so far.
+        guard uncommitted[object] == nil else { break }
+        backfillQueue.removeFirst()
+        let snapshot = env.store.snapshot(pgid, object)
+        for osd in targets {
+          sendOrdered(osd, .push(object, snapshot, backfill: true), &env)
+          members[osd]!.backfillSent = .upTo(object)
+        }
+        backfillInFlight[object] = Set(targets)
+        recoveredObjects += targets.count
+        recoveredBytes += (snapshot?.body.readableBytes ?? 0) * targets.count
+        startedRecovery(&env)
+      }
+      if backfillListedAll && backfillQueue.isEmpty && backfillInFlight.isEmpty {
+        for osd in targets {
+          sendOrdered(osd, .backfillProgress(.complete), &env)
+          members[osd]!.backfillSent = .complete
+        }
+        backfill = .finishing
+      }
+    case .finishing:
+      guard targets.allSatisfy({ members[$0]!.backfillAcked == .complete }) else { return }
+      backfill = .done
+      env.releaseLocalBackfillSlot(pgid)
+      for osd in targets { env.send(osd, pgid, interval: interval, .reserveRelease) }
+      // Every target is complete: serve from the up set again.
+      askActingSet([], &env)
+    case .done:
+      if let asked = pgTempAsked, env.now >= asked.at + env.config.retryInterval {
+        askActingSet(asked.osds, &env)
+      }
+    }
+  }
+
+  mutating func askActingSet(_ osds: [Int32], _ env: inout PeeringEnvironment) {
+    pgTempAsked = (osds, env.now)
+    env.outputs.append(.requestPGTemp(pgid, osds))
+  }
+
+  // MARK: time
+
+  mutating func tick(_ env: inout PeeringEnvironment) {
+    let retry = env.config.retryInterval
+    switch phase {
+    case .getInfo where env.now >= lastQuery + retry:
+      lastQuery = env.now
+      for osd in queried.subtracting(reports.keys).sorted() {
+        env.send(osd, pgid, interval: interval, .query)
+      }
+    case .waitActingChange:
+      if let asked = pgTempAsked, env.now >= asked.at + retry {
+        askActingSet(asked.osds, &env)
+      }
+    case .waitUpThru:
+      askUpThru(&env)
+    default:
+      break
+    }
+    // Unacknowledged ordered messages go again, in order.
+    for osd in members.keys.sorted() {
+      guard let first = members[osd]!.unacked.first, env.now >= first.sentAt + retry else {
+        continue
+      }
+      for index in members[osd]!.unacked.indices {
+        let item = members[osd]!.unacked[index]
+        env.send(osd, pgid, interval: interval, .ordered(seq: item.seq, item.body))
+        members[osd]!.unacked[index].sentAt = env.now
+      }
+    }
+    // Pulls that got no answer go again (to another copy if there is one).
+    for (object, op) in recovering {
+      guard case .pulling(let source, let sentAt) = op, env.now >= sentAt + retry else { continue }
+      if env.isUp(source) {
+        env.send(source, pgid, interval: interval, .pull(object))
+        recovering[object] = .pulling(source: source, sentAt: env.now)
+      } else {
+        recovering[object] = nil
+        finishedRecovery(&env)
+      }
+    }
+    // Ops that waited too long are dropped (the client has timed out and will resend).
+    let expiry = env.config.opQueueTimeout
+    if !waitingForActive.isEmpty {
+      let expired = waitingForActive.filter { env.now >= $0.arrived + expiry }
+      waitingForActive.removeAll { env.now >= $0.arrived + expiry }
+      for op in expired { env.outputs.append(.discard(token: op.token)) }
+    }
+    for (object, ops) in waitingForObject {
+      let expired = ops.filter { env.now >= $0.arrived + expiry }
+      guard !expired.isEmpty else { continue }
+      let kept = ops.filter { env.now < $0.arrived + expiry }
+      waitingForObject[object] = kept.isEmpty ? nil : kept
+      for op in expired { env.outputs.append(.discard(token: op.token)) }
+    }
+    if phase == .active {
+      if !unfound.isEmpty { lacking.removeAll() }  // copies may have come back
+      recover(&env)
+    }
+  }
+}
+
+/// A peer found not to hold an object it was expected to hold.
+struct Lacking: Hashable, Sendable {
+  var osd: Int32
+  var object: ObjectID
+}
