@@ -240,6 +240,12 @@ let package = Package(
       ] + nio
     ),
     .testTarget(name: "LoligoVerbsTests", dependencies: ["LoligoVerbs"]),
+    .testTarget(
+      name: "LoligoPeeringTests",
+      dependencies: [
+        "LoligoPeering", "LoligoPlacement", "LoligoCore",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]),
     // Vectors/: Ceph 16.2's crushtool/osdmaptool outputs (see its README); LOLIGO_VECTORS=DIR
     // runs the same tests against another set.
     .testTarget(

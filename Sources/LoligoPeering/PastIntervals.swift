@@ -108,7 +108,7 @@ public struct IntervalTracker: Sendable {
   public private(set) var histories: [PGID: PGIntervalHistory] = [:]
   /// The last map processed.
   public private(set) var map: OSDMap?
-  /// The first epoch processed, or the first after a gap.
+  /// Epochs before this one were not seen (0: the history starts at the first map).
   public private(set) var knownSince: UInt32 = 0
   /// Epoch each pool was first seen in a map after another map without it.
   public private(set) var poolCreated: [Int64: UInt32] = [:]
@@ -121,7 +121,10 @@ public struct IntervalTracker: Sendable {
     var changed = Set<PGID>()
     let previous = map
     let contiguous = previous.map { newMap.epoch == $0.epoch + 1 } ?? false
-    if previous == nil || !contiguous {
+    if previous == nil {
+      // Epoch 1 is the cluster's first map: nothing came before it.
+      knownSince = newMap.epoch == 1 ? 0 : newMap.epoch
+    } else if !contiguous {
       knownSince = newMap.epoch
     }
     for (poolID, pool) in newMap.pools {
@@ -139,7 +142,7 @@ public struct IntervalTracker: Sendable {
           }
           histories[mapping.pgid] = history
         } else {
-          let since = poolCreated[poolID] == newMap.epoch ? 0 : newMap.epoch
+          let since = poolCreated[poolID] == newMap.epoch ? 0 : knownSince
           histories[mapping.pgid] = PGIntervalHistory(
             first: newMap.epoch, key: key, knownSince: since)
           changed.insert(mapping.pgid)
