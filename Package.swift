@@ -123,7 +123,7 @@ let package = Package(
       name: "LoligoOSD",
       dependencies: [
         "LoligoCore", "LoligoPlacement", "LoligoKV", "LoligoMessenger", "LoligoMessages",
-        "LoligoDaemon", "LoligoClient", "LoligoWire", "LoligoTrace",
+        "LoligoDaemon", "LoligoClient", "LoligoWire", "LoligoTrace", "LoligoPeering",
       ] + nio,
       swiftSettings: hotPath),
 

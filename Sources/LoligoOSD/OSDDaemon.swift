@@ -4,39 +4,49 @@ import LoligoCore
 import LoligoDaemon
 import LoligoMessages
 import LoligoMessenger
+import LoligoPeering
 import LoligoPlacement
 import LoligoWire
 import NIOConcurrencyHelpers
 import NIOCore
 
 /// A running OSD: boots to the monitors, follows the OSD map, serves the placement groups CRUSH
-/// gives it (as primary: client requests and their replication; as replica: the primary's
-/// writes), and watches its peers with heartbeats.
+/// gives it and watches its peers with heartbeats. What happens to each PG (peering, client
+/// writes and their replication, recovery, backfill) is decided by the pure `PeeringCore`; this
+/// class feeds it maps, messages, client ops, store commits and ticks, and carries out what it
+/// answers (`OSDDaemon+Peering.swift`).
 ///
 /// All state lives on one event loop (`loop`); with `ms_async_op_threads = 1` (what `loligo
 /// cluster up` sets for OSDs) that is also the loop of every connection, so a request is
 /// handled where it arrives, without a thread hand-off.
-// state confined to `loop` (see above), the rest immutable
-public final class OSDDaemon: Dispatcher, @unchecked Sendable {
+public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confined to `loop`
   public let id: Int32
   let config: Config
-  /// `osd_max_write_size` in bytes, read once: the op path checks every write against it.
-  let maxWriteBytes: Int
   let store: any ObjectStore
   let messenger: Messenger
   let monClient: MonClient
   let loop: any EventLoop
+  /// `osd_max_write_size` in bytes.
+  let maxWriteBytes: Int
   public let counters = PerfCounters()
   /// The counters the op path touches, looked up once.
   lazy var stats = OSDStats(counters)
   let host: String
+  /// Tells the monitors' duplicate boots apart from a restart.
+  let bootNonce = UInt64.random(in: 1...UInt64.max >> 1)
 
   // Loop state.
   var map: OSDMap?
-  var pgs: [PGID: PG] = [:]
+  var core: PeeringCore
+  /// Inputs that arrived while the core was stepping, processed right after.
+  var coreBacklog: [PeeringInput] = []
+  var coreStepping = false
+  /// Client ops the core holds, by token.
+  var ops: [UInt64: PendingOp] = [:]
+  var nextToken: UInt64 = 0
+  /// Store transactions of the core in flight, by token: what to trace when they commit.
+  var commitTraces: [UInt64: CommitTrace] = [:]
   var parked: [(epoch: UInt32, message: Message, deadline: NIODeadline)] = []
-  var repTid: UInt64 = 0
-  var repWaiting: [UInt64: (pg: PGID, version: UInt64)] = [:]
   var peers: [Int32: Connection] = [:]
   var lastPingReply: [Int32: NIODeadline] = [:]
   var reportedFailure: [Int32: UInt32] = [:]
@@ -44,8 +54,11 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
   var boundAddr: EntityAddr = .blank
   var stopped = false
   var heartbeat: RepeatedTask?
-
-  static let poolInfoObject = ObjectID("__pginfo__")
+  var coreTicker: RepeatedTask?
+  var statsReporter: RepeatedTask?
+  /// Requests to the monitors the core asked for, not yet answered (one at a time each).
+  var upThruInFlight = false
+  var pgTempInFlight: Set<PGID> = []
 
   /// Creates the OSD's data directory (and, for the durable store, the store).
   public static func mkfs(config: Config, dataPath: String) throws {
@@ -82,6 +95,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     default:
       store = MemStore()
     }
+    core = PeeringCore(
+      whoami: id, config: Self.peeringConfig(config),
+      store: ObjectStorePGReader(store: store, limits: .default))
     messenger = try Messenger(
       name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
     messenger.setPolicy(.statefulServer, for: .osd)
@@ -97,12 +113,25 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       guard let self, let update = try? OSDMapUpdate(message) else { return }
       self.loop.execute { self.receive(update) }
     }
-    monClient.subscribe("osdmap", from: 0)
-    loop.execute { self.boot() }
+    // Every map the monitors keep: the core works out PG history from them.
+    monClient.subscribe("osdmap", from: 1)
+    loop.execute {
+      self.feed(.start)
+      self.boot()
+    }
     let interval = TimeAmount.nanoseconds(Int64(config.double(.osdHeartbeatInterval) * 1e9))
     heartbeat = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
       [weak self] _ in
       self?.tick()
+    }
+    coreTicker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
+      [weak self] _ in
+      self?.feed(.tick)
+    }
+    let report = TimeAmount.nanoseconds(Int64(config.double(.osdMonReportInterval) * 1e9))
+    statsReporter = loop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: report) {
+      [weak self] _ in
+      self?.reportPGStats()
     }
   }
 
@@ -111,6 +140,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     let stopping = loop.submit {
       self.stopped = true
       self.heartbeat?.cancel()
+      self.coreTicker?.cancel()
+      self.statsReporter?.cancel()
     }
     try? stopping.wait()
     _ = try? monClient.commandSync(["prefix": "osd down", "ids": [Int(id)]], timeout: .seconds(3))
@@ -128,6 +159,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     lastBootRequest = .now()
     let fields: [String: Any] = [
       "prefix": "osd boot", "id": Int(id), "addr": boundAddress, "host": host,
+      "nonce": Int(bootNonce),
     ]
     monClient.command(fields, timeout: .seconds(30)).whenComplete { [weak self] result in
       guard let self else { return }
@@ -148,42 +180,21 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
 
   func receive(_ update: OSDMapUpdate) {
     guard !stopped else { return }
-    guard let newMap = update.advance(map) else {
+    let maps = update.maps(after: map)
+    guard let newest = maps.last else {
       if let map, update.newest > map.epoch {
         monClient.subscribe("osdmap", from: map.epoch + 1)  // a gap: ask again
       }
       return
     }
-    apply(newMap)
+    map = newest
+    counters.counter("osd", "map_epoch").add()
+    feed(.maps(maps))
+    apply(newest)
   }
 
+  /// What a new map means outside the PGs: peer sessions, our own state, parked ops.
   func apply(_ newMap: OSDMap) {
-    map = newMap
-    counters.counter("osd", "map_epoch").add()
-    // The placement groups this OSD serves now.
-    var serving = Set<PGID>()
-    for poolID in newMap.pools.keys {
-      guard let mappings = try? newMap.mapAllPGs(pool: poolID) else { continue }
-      for mapping in mappings where mapping.acting.contains(id) {
-        serving.insert(mapping.pgid)
-        let pg = pgFor(mapping.pgid)
-        let changed = pg.acting != mapping.acting || pg.primary != mapping.actingPrimary
-        pg.acting = mapping.acting
-        pg.primary = mapping.actingPrimary
-        if changed { intervalChanged(pg) }
-      }
-    }
-    for (pgid, pg) in pgs where !serving.contains(pgid) {
-      // No longer ours: the clients resend to the new primary; drop what was waiting here.
-      pg.inFlight.removeAll()
-      pg.inProgress.removeAll()
-      pgs[pgid] = nil
-      if newMap.pool(pgid.pool) == nil {
-        var t = StoreTransaction()
-        t.append(.removeCollection(pgid))
-        store.submit(t) { _ in }
-      }
-    }
     // Peers: drop sessions to OSDs that are down, watch the ones that are up.
     for (osd, connection) in peers
     where !newMap.isUp(osd) || newMap.entry(osd)?.publicAddress != connection.peerAddr.hostPort {
@@ -197,48 +208,6 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     let ready = parked.filter { $0.epoch <= newMap.epoch }
     parked.removeAll { $0.epoch <= newMap.epoch }
     for entry in ready { handleClientOp(entry.message) }
-  }
-
-  /// The PGs this OSD leads, as `pg ls` shows them. A PG is `active` when its primary (this
-  /// OSD) has it for the current map and enough of the acting set is up to accept writes
-  /// (`min_size`); `undersized` adds that fewer than `size` OSDs hold it.
-  func primaryPGStates() -> [[String: Any]] {
-    guard let map else { return [] }
-    return pgs.values.filter { $0.primary == id }.sorted { $0.id < $1.id }.map { pg in
-      let pool = map.pool(pg.id.pool)
-      var state = pg.acting.count >= Int(pool?.minSize ?? 1) ? "active" : "inactive"
-      if pg.acting.count < Int(pool?.size ?? 1) { state += "+undersized" }
-      return [
-        "pgid": "\(pg.id)", "pool": Int(pg.id.pool), "acting": pg.acting.map { Int($0) },
-        "state": state, "log_version": Int(pg.logVersion),
-      ]
-    }
-  }
-
-  func pgFor(_ pgid: PGID) -> PG {
-    if let pg = pgs[pgid] { return pg }
-    let pg = PG(id: pgid)
-    pgs[pgid] = pg
-    if !store.collectionExists(pgid) {
-      var t = StoreTransaction()
-      t.append(.createCollection(pgid))
-      store.submit(t) { _ in }
-    } else if let info = try? store.omap(pgid, Self.poolInfoObject, keys: ["version"])["version"],
-      let version = info.littleEndianUInt64
-    {
-      pg.logVersion = version
-    }
-    return pg
-  }
-
-  /// The acting set or primary of `pg` changed: writes in flight stop waiting for replicas that
-  /// left (they cannot answer for this interval any more).
-  func intervalChanged(_ pg: PG) {
-    let acting = Set(pg.acting)
-    for write in Array(pg.inFlight.values) {
-      write.pendingReplicas.formIntersection(acting)
-      complete(pg, write)
-    }
   }
 
   func peer(_ osd: Int32) -> Connection? {
@@ -298,8 +267,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
     guard !stopped else { return }
     switch message.type {
     case MessageType.osdOp: handleClientOp(message)
-    case MessageType.osdRepOp: handleRepOp(message)
-    case MessageType.osdRepOpReply: handleRepOpReply(message)
+    case MessageType.osdPG: handlePGMessage(message)
     case MessageType.osdPing:
       guard let ping = try? OSDPing(message), let source = message.source else { return }
       if ping.isReply {
@@ -323,18 +291,32 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {
       return try self.loop.submit { () -> OSDStatusBox in
         OSDStatusBox([
           "id": Int(self.id), "addr": self.boundAddress, "osdmap_epoch": Int(self.map?.epoch ?? 0),
-          "num_pgs": self.pgs.count,
-          "primary_pgs": self.pgs.values.filter { $0.primary == self.id }.count,
+          "num_pgs": self.core.pgCount, "primary_pgs": self.core.stats().count,
           "objectstore": self.store.kind,
         ])
       }.wait().value
     }
     socket.register(
-      "pg ls", help: "placement groups this OSD is primary for: acting set and state"
+      "pg ls", help: "placement groups this OSD is primary for: sets, state, objects"
     ) { [weak self] _ in
       guard let self else { return [:] }
       return try self.loop.submit { () -> OSDStatusBox in
-        OSDStatusBox(["osdmap_epoch": Int(self.map?.epoch ?? 0), "pgs": self.primaryPGStates()])
+        OSDStatusBox([
+          "osdmap_epoch": Int(self.map?.epoch ?? 0),
+          "pgs": self.core.stats().map { self.pgStatFields($0) },
+        ])
+      }.wait().value
+    }
+    socket.register("pg query", help: "pg query PGID: one PG's peering and recovery state here") {
+      [weak self] words in
+      guard let self, words.count == 3, let pgid = PGID(words[2]) else {
+        return ["error": "usage: pg query PGID (e.g. 1.a)"]
+      }
+      return try self.loop.submit { () -> OSDStatusBox in
+        guard let fields = self.core.query(pgid) else {
+          return OSDStatusBox(["error": "osd.\(self.id) does not hold \(pgid)"])
+        }
+        return OSDStatusBox(fields)
       }.wait().value
     }
     socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {

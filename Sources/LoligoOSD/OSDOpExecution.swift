@@ -110,7 +110,7 @@ enum OSDOpExecution {
           let limit = Int(min(op.length == 0 ? 1000 : op.length, maxListEntries))
           let names =
             (store.collectionExists(pg) ? try store.list(pg, after: cursor, limit: limit + 1) : [])
-            .filter { $0 != OSDDaemon.poolInfoObject }.prefix(limit)
+            .filter { !PGStore.isReserved($0) }.prefix(limit)
           produced.writeInteger(UInt32(names.count), endianness: .little)
           for name in names { produced.writeCephString(name.name) }
         default:

@@ -44,6 +44,14 @@ public enum OSDTrace {
       osd, client, tid, pool, seed, Int32(truncatingIfNeeded: replica), result)
   }
 
+  /// Whether a session records the store-commit or replica-start events (so the OSD keeps
+  /// what they need per transaction).
+  @inlinable
+  public static var isStoreCommitEnabled: Bool {
+    loligo_tp_on(loligo_tp_osd_op_store_commit_state) != 0
+      || loligo_tp_on(loligo_tp_osd_repop_start_state) != 0
+  }
+
   /// The store committed a write here: on the primary (`replica` false) or on a replica.
   @inlinable
   public static func opStoreCommit(

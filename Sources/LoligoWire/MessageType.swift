@@ -31,4 +31,8 @@ public enum MessageType {
   /// Monitor-to-monitor protocol messages (election, Paxos, probe, sync, forwards); Ceph has
   /// one type for each, Loligo one for all, its front tagged by `MonMessage`.
   public static let monPeer: UInt16 = 0x4D00
+  /// OSD-to-OSD messages about a PG (peering, replicated writes, recovery, backfill): Ceph
+  /// has MOSDPGQuery, MOSDPGNotify, MOSDPGLog, MOSDRepOp, MOSDPGPush and more; Loligo one
+  /// type, its front tagged by `PGMessage`.
+  public static let osdPG: UInt16 = 0x4D01
 }

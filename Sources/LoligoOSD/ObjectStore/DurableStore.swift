@@ -169,6 +169,17 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       return (try? store.db.get(DurableStoreKeys.collection(c))) != nil
     }
 
+    /// The collection's objects as this pass sees them: on disk, plus and minus its changes.
+    func objects(in c: PGID) throws(StoreError) -> [ObjectID] {
+      var found = Set(try store.objects(in: c))
+      let prefix = DurableStoreKeys.objectPrefix(c)
+      for (key, record) in records where key.starts(with: prefix) {
+        guard let o = DurableStoreKeys.objectID(fromKey: key, c) else { continue }
+        if record == nil { found.remove(o) } else { found.insert(o) }
+      }
+      return found.sorted()
+    }
+
     mutating func record(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectRecord? {
       let key = DurableStoreKeys.object(c, o)
       if let cached = records[key] { return cached }
@@ -188,11 +199,19 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         if collectionExists(c) { throw .collectionExists(c) }
         collections[c] = true
         batch.put(DurableStoreKeys.collection(c), [1])
+      case .ensureCollection(let c):
+        if !collectionExists(c) {
+          collections[c] = true
+          batch.put(DurableStoreKeys.collection(c), [1])
+        }
       case .removeCollection(let c):
         if !collectionExists(c) { throw .noSuchCollection(c) }
-        for o in try store.objects(in: c) { try apply(.remove(c, o)) }
+        for o in try objects(in: c) { try apply(.remove(c, o)) }
         collections[c] = false
         batch.delete(DurableStoreKeys.collection(c))
+      case .removeObjects(let c, let kept):
+        try requireCollection(c)
+        for o in try objects(in: c) where o != kept { try apply(.remove(c, o)) }
       case .touch(let c, let o):
         try requireCollection(c)
         var r = try record(c, o) ?? ObjectRecord()
@@ -460,6 +479,20 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       return ByteBuffer(bytes: value)
     } catch let error as StoreError {
       throw error
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
+  public func xattrs(_ c: PGID, _ o: ObjectID) throws(StoreError) -> [String: ByteBuffer] {
+    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    do {
+      let prefix = DurableStoreKeys.attrPrefix(c, o, kind: .xattr)
+      var result: [String: ByteBuffer] = [:]
+      for (key, value) in try db.scan(prefix: prefix) {
+        result[String(decoding: key[prefix.count...], as: UTF8.self)] = ByteBuffer(bytes: value)
+      }
+      return result
     } catch {
       throw .io("\(error)")
     }

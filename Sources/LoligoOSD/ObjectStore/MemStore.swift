@@ -60,10 +60,17 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
         if exists(c) { throw .collectionExists(c) }
         created.insert(c)
         removed.remove(c)
+      case .ensureCollection(let c):
+        if !exists(c) {
+          created.insert(c)
+          removed.remove(c)
+        }
       case .removeCollection(let c):
         if !exists(c) { throw .noSuchCollection(c) }
         removed.insert(c)
         created.remove(c)
+      case .removeObjects(let c, _):
+        if !exists(c) { throw .noSuchCollection(c) }
       case .touch(let c, _), .remove(let c, _), .removeXattr(let c, _, _),
         .setXattr(let c, _, _, _), .setOmap(let c, _, _), .removeOmapKeys(let c, _, _):
         if !exists(c) { throw .noSuchCollection(c) }
@@ -97,8 +104,12 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       switch operation {
       case .createCollection(let c):
         store[c] = [:]
+      case .ensureCollection(let c):
+        if store[c] == nil { store[c] = [:] }
       case .removeCollection(let c):
         store[c] = nil
+      case .removeObjects(let c, let kept):
+        store[c] = store[c]?.filter { $0.key == kept }
       case .touch(let c, let o):
         object(c, o).mtime = now
       case .write(let c, let o, let offset, let data, let crc):
@@ -202,6 +213,14 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       guard let object = collection[o] else { throw .noSuchObject(o) }
       guard let value = object.xattrs[name] else { throw .noSuchAttribute(name) }
       return value
+    }
+  }
+
+  public func xattrs(_ c: PGID, _ o: ObjectID) throws(StoreError) -> [String: ByteBuffer] {
+    try locked { () throws(StoreError) -> [String: ByteBuffer] in
+      guard let collection = store[c] else { throw .noSuchCollection(c) }
+      guard let object = collection[o] else { throw .noSuchObject(o) }
+      return object.xattrs
     }
   }
 

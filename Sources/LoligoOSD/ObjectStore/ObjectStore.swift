@@ -27,6 +27,8 @@ public protocol ObjectStore: AnyObject, Sendable {
   func stat(_ collection: PGID, _ object: ObjectID) throws(StoreError) -> ObjectStat
   func xattr(_ collection: PGID, _ object: ObjectID, _ name: String) throws(StoreError)
     -> ByteBuffer
+  /// Every attribute of the object.
+  func xattrs(_ collection: PGID, _ object: ObjectID) throws(StoreError) -> [String: ByteBuffer]
   func omap(_ collection: PGID, _ object: ObjectID, keys: [String]) throws(StoreError)
     -> [String: ByteBuffer]
   /// Object names in a collection, in order, after `cursor`, at most `limit`.

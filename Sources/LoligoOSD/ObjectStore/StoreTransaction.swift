@@ -6,7 +6,12 @@ import NIOCore
 public struct StoreTransaction: Sendable {
   public enum Operation: Sendable {
     case createCollection(PGID)
+    /// Creates the collection unless it exists.
+    case ensureCollection(PGID)
     case removeCollection(PGID)
+    /// Removes every object of the collection but `except` (a backfill starts over, keeping the
+    /// PG's own metadata object).
+    case removeObjects(PGID, except: ObjectID)
     /// Creates the object if needed; leaves its data alone.
     case touch(PGID, ObjectID)
     /// Writes `data` at `offset`, extending the object (zero-filled) as needed. `crc` as for
