@@ -25,6 +25,11 @@ let hotPath: [SwiftSetting] = [
   .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
 ]
 
+/// The deterministic simulations run hundreds of seeded clusters (CRUSH for every PG of every
+/// map on every OSD) in every test run; optimised even in debug builds they take seconds
+/// instead of minutes (checks stay: preconditions hold under -O).
+let simulation: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
   name: "Loligo",
   products: [
@@ -106,7 +111,7 @@ let package = Package(
     .target(
       name: "LoligoPlacement",
       dependencies: ["LoligoCore", .product(name: "NIOCore", package: "swift-nio")],
-      swiftSettings: hotPath),
+      swiftSettings: hotPath + simulation),
 
     // model: typed messages (OSD op and reply, ...).
     .target(
@@ -142,7 +147,7 @@ let package = Package(
       dependencies: [
         "LoligoCore", "LoligoPlacement", .product(name: "NIOCore", package: "swift-nio"),
       ],
-      swiftSettings: hotPath),
+      swiftSettings: hotPath + simulation),
 
     // services: the monitor daemon (the consensus core wired to the messenger and RocksDB)
     // and the services on Paxos (OSD map, pools, config-key).
@@ -245,7 +250,8 @@ let package = Package(
       dependencies: [
         "LoligoPeering", "LoligoPlacement", "LoligoCore",
         .product(name: "NIOCore", package: "swift-nio"),
-      ]),
+      ],
+      swiftSettings: simulation),
     // Vectors/: Ceph 16.2's crushtool/osdmaptool outputs (see its README); LOLIGO_VECTORS=DIR
     // runs the same tests against another set.
     .testTarget(

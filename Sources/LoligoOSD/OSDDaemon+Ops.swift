@@ -135,7 +135,8 @@ extension OSDDaemon {
   func answer(_ token: UInt64, result: Int32) {
     guard let pending = ops.removeValue(forKey: token) else { return }
     let results = pending.op.operations.map { _ in OSDOpReply.OperationResult(result: result) }
-    reply(pending.message, result: result, operations: result == 0 ? results : [], data: ByteBuffer())
+    reply(
+      pending.message, result: result, operations: result == 0 ? results : [], data: ByteBuffer())
     if pending.isWrite {
       stats.writeLatency.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - pending.started)
     }

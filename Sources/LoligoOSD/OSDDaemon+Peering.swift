@@ -206,21 +206,24 @@ extension OSDDaemon {
   }
 
   func pgStatFields(_ stat: PGStat) -> [String: Any] {
-    let objects = (try? store.list(stat.pgid, after: nil, limit: Int.max))?
-      .filter { !PGStore.isReserved($0) } ?? []
-    var bytes = 0
-    for object in objects {
-      bytes += Int((try? store.stat(stat.pgid, object))?.size ?? 0)
-    }
-    let degraded = stat.missingCopies + stat.absentCopiesPerObject * objects.count
+    // The metadata object is one of the collection's objects, not a client's.
+    let usage = (try? store.usage(stat.pgid)) ?? (objects: 1, bytes: 0)
+    let objects = max(0, usage.objects - 1)
+    let bytes = Int(usage.bytes)
+    let degraded = stat.missingCopies + stat.absentCopiesPerObject * objects
     var misplaced = 0
-    for bound in stat.backfill.values {
-      misplaced += objects.filter { !bound.covers($0) }.count
+    if !stat.backfill.isEmpty {
+      let names =
+        (try? store.list(stat.pgid, after: nil, limit: Int.max))?
+        .filter { !PGStore.isReserved($0) } ?? []
+      for bound in stat.backfill.values {
+        misplaced += names.filter { !bound.covers($0) }.count
+      }
     }
     return [
       "pgid": "\(stat.pgid)", "state": stat.state, "up": stat.up.map { Int($0) },
       "acting": stat.acting.map { Int($0) }, "up_primary": Int(stat.upPrimary),
-      "acting_primary": Int(stat.actingPrimary), "num_objects": objects.count,
+      "acting_primary": Int(stat.actingPrimary), "num_objects": objects,
       "num_bytes": bytes, "num_objects_degraded": degraded, "num_objects_misplaced": misplaced,
       "num_objects_unfound": stat.unfound, "num_objects_recovered": stat.recoveredObjects,
       "num_bytes_recovered": stat.recoveredBytes, "last_epoch_clean": Int(stat.lastEpochClean),

@@ -124,7 +124,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
       [weak self] _ in
       self?.tick()
     }
-    coreTicker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(100), delay: .milliseconds(100)) {
+    coreTicker = loop.scheduleRepeatedTask(
+      initialDelay: .milliseconds(100), delay: .milliseconds(100)
+    ) {
       [weak self] _ in
       self?.feed(.tick)
     }

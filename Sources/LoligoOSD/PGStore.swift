@@ -150,17 +150,19 @@ struct ObjectContents {
   init?(_ body: ByteBuffer) {
     var b = body
     guard
-      let parsed = try? b.readVersioned("object contents", supported: 1, limit: 64 << 20, {
-        inner, _ -> ([String: ByteBuffer], [String: ByteBuffer], UInt64) in
-        var maps: [[String: ByteBuffer]] = []
-        for _ in 0..<2 {
-          let items = try inner.readArray(limit: 1 << 20, minimumElementSize: 8, "entries") {
-            (try $0.readCephString(limit: 4096, "key"), try $0.readBlob(limit: 64 << 20, "value"))
+      let parsed = try? b.readVersioned(
+        "object contents", supported: 1, limit: 64 << 20,
+        {
+          inner, _ -> ([String: ByteBuffer], [String: ByteBuffer], UInt64) in
+          var maps: [[String: ByteBuffer]] = []
+          for _ in 0..<2 {
+            let items = try inner.readArray(limit: 1 << 20, minimumElementSize: 8, "entries") {
+              (try $0.readCephString(limit: 4096, "key"), try $0.readBlob(limit: 64 << 20, "value"))
+            }
+            maps.append(Dictionary(items, uniquingKeysWith: { _, last in last }))
           }
-          maps.append(Dictionary(items, uniquingKeysWith: { _, last in last }))
-        }
-        return (maps[0], maps[1], try inner.readLE(UInt64.self, "data length"))
-      }),
+          return (maps[0], maps[1], try inner.readLE(UInt64.self, "data length"))
+        }),
       parsed.2 == UInt64(b.readableBytes)
     else { return nil }
     xattrs = parsed.0

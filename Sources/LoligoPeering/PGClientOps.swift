@@ -44,10 +44,12 @@ extension PGState {
         }
         return
       }
-      if missing.contains(object) || members.contains(where: {
-        !$0.value.isBackfillTarget && $0.value.missing.contains(object)
-          && !pushSent(object, to: $0.key)
-      }) {
+      if missing.contains(object)
+        || members.contains(where: {
+          !$0.value.isBackfillTarget && $0.value.missing.contains(object)
+            && !pushSent(object, to: $0.key)
+        })
+      {
         waitingForObject[object, default: []].append(op)
         recoverFirst(object, &env)
         return
@@ -98,7 +100,14 @@ extension PGState {
     for osd in members.keys.sorted() {
       let member = members[osd]!
       let carries = !member.isBackfillTarget || member.backfillSent.covers(object)
-      sendOrdered(osd, .repOp(entry: entry, mutation: carries ? mutation : nil, trimTo: log.tail), &env)
+      sendOrdered(
+        osd, .repOp(entry: entry, mutation: carries ? mutation : nil, trimTo: log.tail), &env)
+      // A backfill target gets only the log entry for an object it has not been sent yet;
+      // one inside the batch already listed (created since) must join the batch.
+      if !carries, let cursor = backfillCursor, object <= cursor, !backfillQueue.contains(object) {
+        let at = backfillQueue.firstIndex { $0 > object } ?? backfillQueue.endIndex
+        backfillQueue.insert(object, at: at)
+      }
     }
     inFlight[version] = InFlightWrite(
       entry: entry, tokens: [op.token], pending: Set(members.keys))

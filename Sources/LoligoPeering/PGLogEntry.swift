@@ -51,7 +51,8 @@ public struct PGLogEntry: Sendable, Equatable {
       let version = try EVersion(from: &inner)
       let prior = try EVersion(from: &inner)
       guard prior < version else {
-        throw DecodeError.invalid(field: "log entry", reason: "prior \(prior) not before \(version)")
+        throw DecodeError.invalid(
+          field: "log entry", reason: "prior \(prior) not before \(version)")
       }
       let reqid = try RequestID(from: &inner)
       return PGLogEntry(

@@ -33,7 +33,14 @@ extension PGState {
       members[osd]!.reserved = true
       recover(&env)
     case .reserveRejected:
-      break  // asked again after retryInterval
+      // Holding some slots while waiting for others can deadlock with another PG doing the
+      // same (Ceph's rule): give every one back and try again later.
+      guard members[osd] != nil, backfill != .running, backfill != .finishing,
+        backfill != .done
+      else { return }
+      releaseBackfillSlots(&env)
+      backfill = .idle
+      backfillRetryAt = env.now + env.config.retryInterval
     case .purge:
       guard phase == .stray, osd == primary, exists else { return }
       leaveInterval(&env)
@@ -70,8 +77,7 @@ extension PGState {
     }
   }
 
-  mutating func apply(seq: UInt64, _ body: PGMessage.OrderedBody, _ env: inout PeeringEnvironment)
-  {
+  mutating func apply(seq: UInt64, _ body: PGMessage.OrderedBody, _ env: inout PeeringEnvironment) {
     var t = PGTransaction()
     let applied: PGMessage.Applied
     switch body {
@@ -141,6 +147,13 @@ extension PGState {
       info.lastBackfill = bound
       t.append(.putInfo(info))
       applied = .backfillProgress(bound)
+      if bound.isComplete, env.remoteBackfillGranted[pgid] == primary {
+        env.remoteBackfillGranted[pgid] = nil  // done: the slot is free even if the release is lost
+      }
+    case .clean(let epoch):
+      info.lastEpochClean = max(info.lastEpochClean, epoch)
+      t.append(.putInfo(info))
+      applied = .clean(epoch)
     }
     var object: ObjectID?
     switch body {

@@ -59,6 +59,8 @@ public struct PGMessage: Sendable, Equatable {
     case push(ObjectID, ObjectSnapshot?, backfill: Bool)
     /// Backfill has copied everything up to here.
     case backfillProgress(BackfillBound)
+    /// The PG is clean as of this epoch: remember it (older intervals no longer matter).
+    case clean(UInt32)
   }
 
   public enum Applied: Sendable, Equatable {
@@ -66,6 +68,7 @@ public struct PGMessage: Sendable, Equatable {
     case repOp(EVersion, result: Int32)
     case pushed(ObjectID)
     case backfillProgress(BackfillBound)
+    case clean(UInt32)
   }
 }
 
@@ -145,6 +148,9 @@ extension PGMessage {
         case .backfillProgress(let bound):
           b.writeLE(UInt8(4))
           Self.writeBound(bound, to: &b)
+        case .clean(let epoch):
+          b.writeLE(UInt8(5))
+          b.writeLE(epoch)
         }
       case .applied(let seq, let applied):
         b.writeLE(UInt8(4))
@@ -161,6 +167,9 @@ extension PGMessage {
         case .backfillProgress(let bound):
           b.writeLE(UInt8(4))
           Self.writeBound(bound, to: &b)
+        case .clean(let epoch):
+          b.writeLE(UInt8(5))
+          b.writeLE(epoch)
         }
       case .pull(let object):
         b.writeLE(UInt8(5))
@@ -236,6 +245,8 @@ extension PGMessage {
           body = .ordered(seq: seq, .push(object, snapshot, backfill: backfill))
         case 4:
           body = .ordered(seq: seq, .backfillProgress(try Self.readBound(from: &b, limits: limits)))
+        case 5:
+          body = .ordered(seq: seq, .clean(try b.readLE(UInt32.self, "clean epoch")))
         default:
           throw DecodeError.invalid(field: "ordered kind", reason: "\(orderedKind)")
         }
@@ -252,6 +263,8 @@ extension PGMessage {
           body = .applied(seq: seq, .pushed(try ObjectIDCoding.read(from: &b, limits: limits)))
         case 4:
           body = .applied(seq: seq, .backfillProgress(try Self.readBound(from: &b, limits: limits)))
+        case 5:
+          body = .applied(seq: seq, .clean(try b.readLE(UInt32.self, "clean epoch")))
         default:
           throw DecodeError.invalid(field: "applied kind", reason: "\(appliedKind)")
         }

@@ -11,8 +11,9 @@ public struct PGMutation: Sendable, Equatable {
   /// The change removes the object.
   public var deletes: Bool
 
-  public init(body: ByteBuffer, data: ByteBuffer = ByteBuffer(), dataCRC: UInt32? = nil, deletes: Bool)
-  {
+  public init(
+    body: ByteBuffer, data: ByteBuffer = ByteBuffer(), dataCRC: UInt32? = nil, deletes: Bool
+  ) {
     self.body = body
     self.data = data
     self.dataCRC = dataCRC

@@ -19,18 +19,14 @@ extension PGState {
     env.recoveryActive -= recoveryCount
     recovering.removeAll()
     backfillInFlight.removeAll()
-    if env.localBackfillHeld.contains(pgid) || env.localBackfillWaiting.contains(pgid) {
-      env.releaseLocalBackfillSlot(pgid)
-      for (osd, member) in members where member.reserved {
-        env.send(osd, pgid, interval: interval, .reserveRelease)
-      }
-    }
+    releaseBackfillSlots(&env)
     members.removeAll()
     reports.removeAll()
     queried.removeAll()
     strays.removeAll()
     unfound.removeAll()
     backfill = .idle
+    backfillRetryAt = 0
     backfillQueue.removeAll()
     backfillCursor = nil
     backfillListedAll = false
@@ -39,6 +35,15 @@ extension PGState {
     clean = false
     purgeSent = false
     channel = ReplicaChannel()
+  }
+
+  /// Gives back the local backfill slot and every remote one granted.
+  mutating func releaseBackfillSlots(_ env: inout PeeringEnvironment) {
+    env.releaseLocalBackfillSlot(pgid)
+    for osd in members.keys.sorted() where members[osd]!.reserved {
+      members[osd]!.reserved = false
+      env.send(osd, pgid, interval: interval, .reserveRelease)
+    }
   }
 
   /// Recovery operations of this PG counted in the OSD's `recoveryActive`.
@@ -137,13 +142,21 @@ extension PGState {
       enteredPhase = env.now
       return
     }
-    // Every interval that may have served writes needs one complete copy that was there.
+    // Every interval that may have served writes needs an OSD of its acting set to answer
+    // for it: one with a complete copy (activated in it or later: it holds its writes; or
+    // not: then the interval never activated, as activation waits for every acting OSD to
+    // persist it), or one holding nothing that has been up since before the interval began
+    // (it would hold the PG had the interval activated; one that restarted since may have
+    // lost it with a memory store).
     var blockers = Set<Int32>()
     var uncovered = false
     for past in priorIntervals(history) {
       let covered = past.acting.contains { osd in
-        guard let info = reportedInfo(osd, me) else { return false }
-        return info.lastBackfill.isComplete
+        if let info = reportedInfo(osd, me) { return info.lastBackfill.isComplete }
+        guard osd == me || reports[osd] != nil, let entry = env.map?.entry(osd) else {
+          return false
+        }
+        return entry.isUp && entry.upFrom <= past.first
       }
       if covered { continue }
       let alive = past.acting.filter { env.isUp($0) }
@@ -222,8 +235,10 @@ extension PGState {
     self.authority = authority
     self.myReport = mine
     strays = Set(
-      reports.filter { $0.value.notify.info != nil && !up.contains($0.key) && !acting.contains($0.key) }
-        .keys)
+      reports.filter {
+        $0.value.notify.info != nil && !up.contains($0.key) && !acting.contains($0.key)
+      }
+      .keys)
     if (env.map?.entry(me)?.upThru ?? 0) < interval {
       phase = .waitUpThru
       enteredPhase = env.now
@@ -281,7 +296,9 @@ extension PGState {
       }
       if !found {
         let tail = theirs.tail
-        guard tail == authority.tail || authority.contains(tail) || (tail.isZero && authority.tail.isZero)
+        guard
+          tail == authority.tail || authority.contains(tail)
+            || (tail.isZero && authority.tail.isZero)
         else {
           report.logRecoverable = false
           return
@@ -292,7 +309,8 @@ extension PGState {
     var missing = notify.missing
     // A divergent change is undone: the object goes back to its version before the oldest
     // divergent change (or away, when that change created it).
-    for entry in divergent.reversed() where !divergent.contains(where: {
+    for entry in divergent.reversed()
+    where !divergent.contains(where: {
       $0.object == entry.object && $0.version < entry.version
     }) {
       missing.add(entry.object, need: entry.priorVersion)
@@ -344,7 +362,8 @@ extension PGState {
       members[osd] = member
       var theirs = info
       theirs.lastComplete = member.missing.isEmpty ? log.head : log.tail
-      sendOrdered(osd, .activate(PGActivate(info: theirs, log: entries, missing: member.missing)), &env)
+      sendOrdered(
+        osd, .activate(PGActivate(info: theirs, log: entries, missing: member.missing)), &env)
     }
     for osd in up where osd != me && !acting.contains(osd) {
       var member = MemberState()
@@ -355,7 +374,8 @@ extension PGState {
       var theirs = info
       theirs.lastBackfill = .none
       theirs.lastComplete = log.tail
-      sendOrdered(osd, .activate(PGActivate(info: theirs, log: entries, missing: MissingSet())), &env)
+      sendOrdered(
+        osd, .activate(PGActivate(info: theirs, log: entries, missing: MissingSet())), &env)
     }
     phase = .activating
     enteredPhase = env.now
@@ -384,8 +404,12 @@ extension PGState {
     if info.lastEpochClean < interval {
       info.lastEpochClean = env.epoch
       persistInfo(&env)
+      // Every member learns it too: whichever of them leads next prunes older intervals.
+      for osd in members.keys.sorted() { sendOrdered(osd, .clean(info.lastEpochClean), &env) }
     }
-    if !purgeSent {
+    // Copies outside the acting set go only once every member knows the PG was clean (else
+    // a member leading next would look for them to vouch for intervals before it).
+    if !purgeSent, members.values.allSatisfy({ $0.cleanAcked >= info.lastEpochClean }) {
       purgeSent = true
       for osd in strays.sorted() { env.send(osd, pgid, interval: interval, .purge) }
     }

@@ -16,16 +16,18 @@ extension PGState {
     guard !env.noRecover else { return }
     let me = env.whoami
     // 1. This copy first: undo or delete what must not exist, pull what is missing.
-    for (object, need) in missing.needs where recovering[object] == nil {
-      if let entry = latestEntry(object), entry.version == need, entry.kind == .delete
-        || need.isZero
+    for (object, need) in missing.needs.sorted(by: { $0.key < $1.key })
+    where recovering[object] == nil {
+      if let entry = latestEntry(object), entry.version == need,
+        entry.kind == .delete
+          || need.isZero
       {
         removeLocally(object, &env)
       } else if need.isZero {
         removeLocally(object, &env)
       }
     }
-    let pulls = missing.sortedObjects.sorted { priority.contains($0) && !priority.contains($1) }
+    let pulls = missing.sortedObjects.sorted { rank($0) < rank($1) }
     for object in pulls where recovering[object] == nil {
       guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
       guard let need = missing.need(object) else { continue }
@@ -45,13 +47,15 @@ extension PGState {
         pushes[object, default: []].insert(osd)
       }
     }
-    let order = pushes.keys.sorted { priority.contains($0) && !priority.contains($1) }
+    let order = pushes.keys.sorted { rank($0) < rank($1) }
     for object in order where recovering[object] == nil {
       guard !missing.contains(object), uncommitted[object] == nil else { continue }
       guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
       let snapshot = env.store.snapshot(pgid, object)
       let targets = pushes[object]!
-      for osd in targets.sorted() { sendOrdered(osd, .push(object, snapshot, backfill: false), &env) }
+      for osd in targets.sorted() {
+        sendOrdered(osd, .push(object, snapshot, backfill: false), &env)
+      }
       recovering[object] = .pushing(targets)
       recoveredObjects += targets.count
       recoveredBytes += (snapshot?.body.readableBytes ?? 0) * targets.count
@@ -63,6 +67,11 @@ extension PGState {
       backfillStep(&env)
     }
     _ = me
+  }
+
+  /// Recovery order: objects a client waits for first, then by name.
+  func rank(_ object: ObjectID) -> (Int, String, String) {
+    (priority.contains(object) ? 0 : 1, object.namespace, object.name)
   }
 
   func mayStartRecovery(_ env: PeeringEnvironment, urgent: Bool) -> Bool {
@@ -182,6 +191,8 @@ extension PGState {
         }
       case .backfillProgress(let bound):
         members[osd]!.backfillAcked = bound
+      case .clean(let epoch):
+        members[osd]!.cleanAcked = max(members[osd]!.cleanAcked, epoch)
       }
     }
     if phase == .activating {
@@ -198,6 +209,7 @@ extension PGState {
     guard !targets.isEmpty, !env.noBackfill else { return }
     switch backfill {
     case .idle, .waitLocal:
+      guard env.now >= backfillRetryAt else { return }
       guard env.takeLocalBackfillSlot(pgid) else {
         backfill = .waitLocal
         return
@@ -217,13 +229,21 @@ extension PGState {
     case .running:
       while mayStartRecovery(env, urgent: false) {
         if backfillQueue.isEmpty && !backfillListedAll {
-          let listed = env.store.list(
-            pgid, after: backfillCursor, limit: max(1, env.config.backfillScanMax))
-          if listed.isEmpty {
+          let limit = max(1, env.config.backfillScanMax)
+          // The store lists what is durable; objects with a change still in flight count too.
+          var listed = Set(env.store.list(pgid, after: backfillCursor, limit: limit))
+          for object in uncommitted.keys where backfillCursor.map({ object > $0 }) ?? true {
+            listed.insert(object)
+          }
+          let batch = Array(listed.sorted().prefix(limit))
+          if batch.isEmpty {
+            // Nothing after the cursor: whatever is written from now on is new to the
+            // targets and travels with its data.
             backfillListedAll = true
+            for osd in targets { members[osd]!.backfillSent = .complete }
           } else {
-            backfillQueue = listed
-            backfillCursor = listed.last
+            backfillQueue = batch
+            backfillCursor = batch.last
           }
         }
         guard let object = backfillQueue.first else { break }
@@ -250,8 +270,7 @@ extension PGState {
     case .finishing:
       guard targets.allSatisfy({ members[$0]!.backfillAcked == .complete }) else { return }
       backfill = .done
-      env.releaseLocalBackfillSlot(pgid)
-      for osd in targets { env.send(osd, pgid, interval: interval, .reserveRelease) }
+      releaseBackfillSlots(&env)
       // Every target is complete: serve from the up set again.
       askActingSet([], &env)
     case .done:
@@ -297,7 +316,7 @@ extension PGState {
       }
     }
     // Pulls that got no answer go again (to another copy if there is one).
-    for (object, op) in recovering {
+    for (object, op) in recovering.sorted(by: { $0.key < $1.key }) {
       guard case .pulling(let source, let sentAt) = op, env.now >= sentAt + retry else { continue }
       if env.isUp(source) {
         env.send(source, pgid, interval: interval, .pull(object))

@@ -43,6 +43,8 @@ struct MemberState: Sendable {
   var activated = false
   /// Remote backfill reservation granted.
   var reserved = false
+  /// The newest clean epoch it has made durable.
+  var cleanAcked: UInt32 = 0
 }
 
 /// The replica's side of the primary's ordered channel.
@@ -146,6 +148,8 @@ struct PGState: Sendable {
   /// Peers that answered a pull without the object.
   var lacking: Set<Lacking> = []
   var backfill: BackfillPhase = .idle
+  /// No backfill reservation is asked for before this time (after a rejection).
+  var backfillRetryAt: UInt64 = 0
   /// Objects listed for the backfill, not yet sent.
   var backfillQueue: [ObjectID] = []
   var backfillCursor: ObjectID?

@@ -30,8 +30,10 @@ public struct PGStat: Sendable, Equatable {
 extension PeeringCore {
   /// The PGs this OSD is acting primary of.
   public func stats() -> [PGStat] {
-    pgs.values.filter { $0.isPrimary }.sorted { ($0.pgid.pool, $0.pgid.seed) < ($1.pgid.pool, $1.pgid.seed) }
-      .map { $0.stat }
+    pgs.values.filter { $0.isPrimary }.sorted {
+      ($0.pgid.pool, $0.pgid.seed) < ($1.pgid.pool, $1.pgid.seed)
+    }
+    .map { $0.stat }
   }
 
   /// One PG's whole state as `pg query` shows it, or nil when this OSD does not hold it.
@@ -76,7 +78,8 @@ extension PGState {
     let serving = acting.count >= minSize
     if serving { parts.append("active") }
     if clean { parts.append("clean") }
-    let lacking = !missing.isEmpty || members.values.contains { !$0.isBackfillTarget && !$0.missing.isEmpty }
+    let lacking =
+      !missing.isEmpty || members.values.contains { !$0.isBackfillTarget && !$0.missing.isEmpty }
     if lacking {
       parts.append(recovering.isEmpty ? "recovery_wait" : "recovering")
     }

@@ -87,7 +87,7 @@ public struct PeeringCore: Sendable {
     }
     guard let map = env.map, map.epoch != before?.epoch else { return }
     // PGs of deleted pools go.
-    for pgid in Array(pgs.keys) where map.pool(pgid.pool) == nil {
+    for pgid in pgs.keys.sorted() where map.pool(pgid.pool) == nil {
       pgs[pgid]!.leaveInterval(&env)
       if pgs[pgid]!.exists {
         var t = PGTransaction()
@@ -99,8 +99,10 @@ public struct PeeringCore: Sendable {
     }
     // Remote backfill slots of PGs whose interval changed are free again.
     for pgid in changed { env.remoteBackfillGranted[pgid] = nil }
-    for pgid in changed.sorted(by: { ($0.pool, $0.seed) < ($1.pool, $1.seed) }) {
-      guard let history = env.tracker.history(pgid), let pool = map.pool(pgid.pool) else { continue }
+    for pgid in changed.sorted() {
+      guard let history = env.tracker.history(pgid), let pool = map.pool(pgid.pool) else {
+        continue
+      }
       let current = history.current
       let involved = current.up.contains(whoami) || current.acting.contains(whoami)
       if pgs[pgid] == nil {
@@ -115,7 +117,7 @@ public struct PeeringCore: Sendable {
         pgs[pgid] = nil  // nothing here and nothing to do
       }
     }
-    for pgid in Array(pgs.keys) where !changed.contains(pgid) {
+    for pgid in pgs.keys.sorted() where !changed.contains(pgid) {
       guard let history = env.tracker.history(pgid) else { continue }
       pgs[pgid]!.mapAdvanced(previous: before, history: history, &env)
     }
@@ -182,7 +184,7 @@ public struct PeeringCore: Sendable {
   }
 
   mutating func tick() {
-    for pgid in Array(pgs.keys) { pgs[pgid]!.tick(&env) }
+    for pgid in pgs.keys.sorted() { pgs[pgid]!.tick(&env) }
     // Backfills waiting for a local slot take freed ones in arrival order.
     while env.localBackfillHeld.count < env.config.maxBackfills,
       let next = env.localBackfillWaiting.first

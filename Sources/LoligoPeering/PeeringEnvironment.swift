@@ -33,8 +33,7 @@ struct PeeringEnvironment {
       .send(to: to, PGMessage(pgid: pgid, epoch: epoch, interval: interval, body: body)))
   }
 
-  mutating func submit(_ transaction: PGTransaction, for pgid: PGID, _ action: CommitAction)
-  {
+  mutating func submit(_ transaction: PGTransaction, for pgid: PGID, _ action: CommitAction) {
     nextToken += 1
     commits[nextToken] = (pgid, action)
     outputs.append(.store(transaction, token: nextToken))

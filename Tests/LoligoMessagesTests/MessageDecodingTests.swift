@@ -31,10 +31,6 @@ final class MessageDecodingTests: XCTestCase {
       result: 0, epoch: 12, flags: 4,
       operations: [.init(result: 0, outLength: 3), .init(result: -2)]
     )
-    let repOp = OSDRepOp(
-      pool: 3, seed: 0x2a, epoch: 12, logVersion: 99, client: 4100, clientTid: 7,
-      objectName: "o", namespace: "", operations: op.operations)
-    let repReply = OSDRepOpReply(pool: 3, seed: 0x2a, logVersion: 99, result: 0)
     let ping = OSDPing(isReply: true, epoch: 12, stamp: 123_456_789)
     let command = MonCommand(fsid: fsid, json: #"{"prefix":"osd pool create","pool":"p"}"#)
     let commandReply = MonCommandReply(
@@ -65,14 +61,6 @@ final class MessageDecodingTests: XCTestCase {
         name: "osd_op_reply", message: reply.message(tid: 9, data: ByteBuffer(bytes: [7, 8, 9]))
       ) {
         try OSDOpReply($0) == reply
-      },
-      Sample(
-        name: "rep_op", message: repOp.message(tid: 1, data: ByteBuffer(bytes: [1, 2, 3, 4, 5, 6]))
-      ) {
-        try OSDRepOp($0) == repOp
-      },
-      Sample(name: "rep_op_reply", message: repReply.message(tid: 1)) {
-        try OSDRepOpReply($0) == repReply
       },
       Sample(name: "osd_ping", message: ping.message()) { try OSDPing($0) == ping },
       Sample(name: "mon_command", message: command.message(tid: 2)) {

@@ -52,10 +52,12 @@ struct PeeringChecker {
   }
 
   /// The primary answered a write: note which version the log gave it.
-  mutating func acked(_ request: PeeringSim.ClientRequest, by osd: PeeringSim.OSD, sim: PeeringSim) {
+  mutating func acked(_ request: PeeringSim.ClientRequest, by osd: PeeringSim.OSD, sim: PeeringSim)
+  {
     guard let (object, index) = byReqid[request.reqid] else { return }
     if history[object]![index].version == nil,
-      let pgid = try? sim.map(for: osd).pg(forObject: object.name, locator: ObjectLocator(pool: sim.pool)),
+      let pgid = try? sim.map(for: osd).pg(
+        forObject: object.name, locator: ObjectLocator(pool: sim.pool)),
       let version = osd.core?.pgs[pgid]?.log.version(of: request.reqid)
     {
       history[object]![index].version = version
@@ -79,7 +81,8 @@ struct PeeringChecker {
         allowed = floor == -1 || writes.indices.contains { $0 >= floor && writes[$0].value == nil }
       }
       if !allowed {
-        let expected = floor >= 0 ? writes[floor].value.map { "\($0)" } ?? "absent" : "never written"
+        let expected =
+          floor >= 0 ? writes[floor].value.map { "\($0)" } ?? "absent" : "never written"
         fail(
           "read of \(request.object) returned \(value.map { "\($0)" } ?? "absent"); newest acknowledged when issued: \(expected)"
         )
@@ -135,9 +138,9 @@ struct PeeringChecker {
         } else {
           effective = osd.disk.pgs[pgid]?.objects[object]?.version
         }
-        let newerDelete = pg.log.entries.contains {
-          $0.object == object && $0.kind == .delete && $0.version > version
-        }
+        // A delete issued after it (in flight, or acknowledged with the answer lost) may
+        // have removed the object since.
+        let newerDelete = history[object]![(index + 1)...].contains { $0.value == nil }
         let ok: Bool
         if isDelete {
           ok = effective == nil || effective! > version

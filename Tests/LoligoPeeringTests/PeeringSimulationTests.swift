@@ -49,9 +49,12 @@ final class PeeringSimulationTests: XCTestCase {
       }
     }
     XCTAssertEqual(failures, [], "reproduce with LOLIGO_PEERING_SEED=<seed>")
-    XCTAssertGreaterThan(acks, Int(count) * 5, "too few writes acknowledged for the runs to mean much")
+    XCTAssertGreaterThan(
+      acks, Int(count) * 5, "too few writes acknowledged for the runs to mean much")
     XCTAssertGreaterThan(reads, Int(count), "too few reads")
-    print("peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked")
+    print(
+      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked"
+    )
   }
 
   func testReproduceSeed() throws {
@@ -60,7 +63,9 @@ final class PeeringSimulationTests: XCTestCase {
     }
     let sim = try PeeringSim(seed: seed, options: Self.options(seed: seed), recordTrace: true)
     let problems = sim.run()
-    print(sim.trace.suffix(400).joined(separator: "\n"))
+    let limit =
+      Int(ProcessInfo.processInfo.environment["LOLIGO_PEERING_TRACE_LINES"] ?? "400") ?? 400
+    print(sim.trace.suffix(limit).joined(separator: "\n"))
     XCTAssertEqual(problems, [])
   }
 }

@@ -121,6 +121,15 @@ final class PeeringSim {
   var events = 0
   var messages = 0
   var nextQuiescenceCheck: UInt64 = 0
+  /// Placement by epoch and object name (CRUSH is the simulation's biggest cost otherwise).
+  var placements: [UInt32: [String: PGMapping]] = [:]
+
+  func placement(_ name: String, in map: OSDMap) -> PGMapping? {
+    if let cached = placements[map.epoch]?[name] { return cached }
+    guard let mapping = try? map.map(object: name, pool: pool) else { return nil }
+    placements[map.epoch, default: [:]][name] = mapping
+    return mapping
+  }
 
   var map: OSDMap { maps[maps.count - 1] }
 
@@ -187,7 +196,8 @@ final class PeeringSim {
         if isQuiescent() { break }
       }
       if now > options.faultWindow + options.healDeadline {
-        checker.fail("not clean \(options.healDeadline / 1_000_000_000) s after healing: \(describePGs())")
+        checker.fail(
+          "not clean \(options.healDeadline / 1_000_000_000) s after healing: \(describePGs())")
         break
       }
     }
@@ -201,6 +211,11 @@ final class PeeringSim {
       let osd = osds[Int(to)]
       guard osd.incarnation == incarnation, osd.running else { return }
       messages += 1
+      if recordTrace {
+        log(
+          "osd.\(from) -> osd.\(to) \(message.pgid) i\(message.interval) \(Self.describe(message.body))"
+        )
+      }
       step(osd, .message(from: from, message))
     case .map(let to, let incarnation, let epoch):
       let osd = osds[Int(to)]
@@ -215,6 +230,7 @@ final class PeeringSim {
       guard osd.incarnation == incarnation, osd.running, let token = osd.disk.commitNext() else {
         return
       }
+      if recordTrace { log("osd.\(id) committed \(token)") }
       step(osd, .committed(token: token))
     case .tick(let id, let incarnation):
       let osd = osds[Int(id)]
@@ -281,7 +297,16 @@ final class PeeringSim {
   func step(_ osd: OSD, _ input: PeeringInput) {
     // Take the core out while it runs, so its storage is not shared (no copy on write).
     guard var core = osd.core.take() else { return }
+    let before = recordTrace ? core.pgs.mapValues { "\($0.phase)" } : [:]
     let outputs = core.step(input, now: now)
+    if recordTrace {
+      for (pgid, pg) in core.pgs.sorted(by: { $0.key < $1.key }) where before[pgid] != "\(pg.phase)"
+      {
+        log(
+          "osd.\(osd.id) \(pgid) i\(pg.interval) \(before[pgid] ?? "new") -> \(pg.phase) acting \(pg.acting) up \(pg.up) head \(pg.log.head) missing \(pg.missing.needs.map { "\($0.key)@\($0.value)" }.sorted())"
+        )
+      }
+    }
     osd.core = core
     for output in outputs { carry(osd, output) }
     checker.observe(osd: osd, sim: self)
@@ -290,6 +315,11 @@ final class PeeringSim {
   func carry(_ osd: OSD, _ output: PeeringOutput) {
     switch output {
     case .store(let transaction, let token):
+      if recordTrace {
+        log(
+          "osd.\(osd.id) submit \(token): \(transaction.operations.map { Self.describe($0) }.joined(separator: ", "))"
+        )
+      }
       osd.disk.submit(transaction, token: token)
       let at = max(osd.lastCommitAt, now + rng.uint(100_000...5_000_000))
       osd.lastCommitAt = at
@@ -298,13 +328,16 @@ final class PeeringSim {
       send(from: osd.id, to: to, message)
     case .reply(let token, let result):
       guard let request = osd.ops.removeValue(forKey: token) else { return }
+      if recordTrace {
+        log("osd.\(osd.id) replies \(result) to \(request.reqid) \(request.object) \(request.kind)")
+      }
       if result == 0 {
         checker.acked(request, by: osd, sim: self)
       }
       replyToClient(request, .written(result))
     case .execute(let token):
       guard let request = osd.ops.removeValue(forKey: token) else { return }
-      let pgid = try! map(for: osd).pg(forObject: request.object.name, locator: ObjectLocator(pool: pool))
+      let pgid = placement(request.object.name, in: map(for: osd))!.pgid
       let value = osd.disk.pgs[pgid]?.objects[request.object]?.value
       replyToClient(request, .read(value))
     case .discard(let token):
@@ -321,10 +354,13 @@ final class PeeringSim {
   func send(from: Int32, to: Int32, _ message: PGMessage) {
     let target = osds[Int(to)]
     guard target.running else { return }
-    // Round-trip the wire form: the decoder sees exactly what a peer would send.
-    var front = ByteBuffer()
-    let data = message.encode(into: &front)
-    let decoded = try! PGMessage(front: &front, data: data)
+    // Round-trip some in their wire form: the decoder sees exactly what a peer would send.
+    var decoded = message
+    if rng.chance(0.1) {
+      var front = ByteBuffer()
+      let data = message.encode(into: &front)
+      decoded = try! PGMessage(front: &front, data: data)
+    }
     if lossy && rng.chance(options.loss) { return }
     let copies = lossy && rng.chance(options.duplication) ? 2 : 1
     for _ in 0..<copies {
@@ -337,7 +373,7 @@ final class PeeringSim {
   func serve(_ osd: OSD, _ request: ClientRequest) {
     guard osd.running else { return }
     let current = map(for: osd)
-    guard let mapping = try? current.map(object: request.object.name, pool: pool),
+    guard let mapping = placement(request.object.name, in: current),
       mapping.actingPrimary == osd.id
     else {
       replyToClient(request, .stale)
@@ -399,12 +435,14 @@ final class PeeringSim {
 
   func crash(_ osd: OSD) {
     guard osd.running, mayCrash(osd) else { return }
-    log("crash osd.\(osd.id)")
     let kept = rng.int(0..<(osd.disk.pending.count + 1))
+    log("crash osd.\(osd.id) keeping \(kept) of \(osd.disk.pending.count) pending")
     osd.disk.crash(keepingPending: kept)
     osd.core = nil
     osd.incarnation += 1
-    queue.push(now + rng.uint(500_000_000...2_000_000_000), .markDown(osd: osd.id, incarnation: osd.incarnation))
+    queue.push(
+      now + rng.uint(500_000_000...2_000_000_000),
+      .markDown(osd: osd.id, incarnation: osd.incarnation))
   }
 
   func restart(_ osd: OSD) {
@@ -449,7 +487,8 @@ final class PeeringSim {
 
   func clientStep(_ client: Client) {
     // Resend what got no answer (same reqid: the PG log answers it if it was applied).
-    for (tid, var outstanding) in client.outstanding where now >= outstanding.sentAt + 2_000_000_000 {
+    for (tid, var outstanding) in client.outstanding.sorted(by: { $0.key < $1.key })
+    where now >= outstanding.sentAt + 2_000_000_000 {
       outstanding.request.epoch = map.epoch
       outstanding.sentAt = now
       outstanding.target = submit(outstanding.request)
@@ -477,7 +516,8 @@ final class PeeringSim {
         reqid: RequestID(client: Int64(client.id) + 1000, tid: client.nextTid), object: object,
         kind: kind, epoch: map.epoch)
       checker.issued(request, sim: self)
-      client.outstanding[client.nextTid] = Outstanding(request: request, sentAt: now, target: submit(request))
+      client.outstanding[client.nextTid] = Outstanding(
+        request: request, sentAt: now, target: submit(request))
     }
     if !client.stopped || !client.outstanding.isEmpty {
       queue.push(now + rng.uint(5_000_000...60_000_000), .clientStep(client: client.id))
@@ -486,8 +526,7 @@ final class PeeringSim {
 
   /// Sends to the PG's acting primary in the newest map; returns it.
   func submit(_ request: ClientRequest) -> Int32 {
-    guard let mapping = try? map.map(object: request.object.name, pool: pool),
-      mapping.actingPrimary >= 0
+    guard let mapping = placement(request.object.name, in: map), mapping.actingPrimary >= 0
     else { return -1 }
     let target = osds[Int(mapping.actingPrimary)]
     if lossy && rng.chance(options.loss) { return mapping.actingPrimary }
@@ -542,8 +581,10 @@ final class PeeringSim {
   func describePGs() -> String {
     guard let mappings = try? map.mapAllPGs(pool: pool) else { return "no map" }
     return mappings.map { mapping in
-      let pg = mapping.actingPrimary >= 0 ? osds[Int(mapping.actingPrimary)].core?.pgs[mapping.pgid] : nil
-      return "\(mapping.pgid) up \(mapping.up) acting \(mapping.acting) \(pg.map { "\($0.phase) clean=\($0.clean)" } ?? "no primary state")"
+      let pg =
+        mapping.actingPrimary >= 0 ? osds[Int(mapping.actingPrimary)].core?.pgs[mapping.pgid] : nil
+      return
+        "\(mapping.pgid) up \(mapping.up) acting \(mapping.acting) \(pg.map { "\($0.phase) clean=\($0.clean)" } ?? "no primary state")"
     }.joined(separator: "; ") + "; clients outstanding \(clients.map(\.outstanding.count))"
   }
 
@@ -553,7 +594,9 @@ final class PeeringSim {
     for mapping in mappings {
       let primary = osds[Int(mapping.actingPrimary)]
       guard let reference = primary.disk.pgs[mapping.pgid] else {
-        if checker.objects(in: mapping.pgid, sim: self).contains(where: { checker.expectedValue($0) != nil }) {
+        if checker.objects(in: mapping.pgid, sim: self).contains(where: {
+          checker.expectedValue($0) != nil
+        }) {
           checker.fail("\(mapping.pgid): primary osd.\(primary.id) has no copy")
         }
         continue
@@ -562,15 +605,51 @@ final class PeeringSim {
         let expected = checker.expectedValue(object)
         let actual = reference.objects[object]?.value
         if expected != actual {
-          checker.fail("\(object) in \(mapping.pgid): expected \(String(describing: expected)), primary osd.\(primary.id) has \(String(describing: actual))")
+          checker.fail(
+            "\(object) in \(mapping.pgid): expected \(String(describing: expected)), primary osd.\(primary.id) has \(String(describing: actual))"
+          )
         }
       }
       for member in mapping.acting where member != mapping.actingPrimary {
         let copy = osds[Int(member)].disk.pgs[mapping.pgid]
         if copy?.objects != reference.objects {
-          checker.fail("\(mapping.pgid): osd.\(member)'s copy differs from primary osd.\(primary.id)'s: \(copy?.objects.count ?? -1) vs \(reference.objects.count) objects")
+          checker.fail(
+            "\(mapping.pgid): osd.\(member)'s copy differs from primary osd.\(primary.id)'s: \(copy?.objects.count ?? -1) vs \(reference.objects.count) objects"
+          )
         }
       }
+    }
+  }
+
+  static func describe(_ body: PGMessage.Body) -> String {
+    switch body {
+    case .ordered(let seq, .repOp(let entry, let mutation, _)):
+      return
+        "ordered \(seq) repOp \(entry.version) \(entry.object) \(entry.kind)\(mutation == nil ? " log-only" : "")"
+    case .ordered(let seq, .activate(let a)):
+      return
+        "ordered \(seq) activate head \(a.info.lastUpdate) les \(a.info.lastEpochStarted) backfill \(a.info.lastBackfill) missing \(a.missing.count)"
+    case .ordered(let seq, .push(let o, let snap, let backfill)):
+      return
+        "ordered \(seq) push \(o) \(snap.map { "\($0.version)" } ?? "absent") backfill \(backfill)"
+    case .notify(let n):
+      return
+        "notify info \(n.info.map { "lu \($0.lastUpdate) les \($0.lastEpochStarted) lec \($0.lastEpochClean) bf \($0.lastBackfill)" } ?? "nil") log \(n.log.count) missing \(n.missing.count)"
+    default:
+      return "\(body)".prefix(120).description
+    }
+  }
+
+  static func describe(_ op: PGTransaction.Operation) -> String {
+    switch op {
+    case .mutate(_, let o, let m, let v):
+      return "mutate \(o) \(m.deletes ? "delete" : "write") @\(v)"
+    case .install(_, let o, let s): return "install \(o) @\(s.version)"
+    case .appendLog(_, let entries): return "log+ \(entries.map { "\($0.version)" })"
+    case .removeLog(_, let versions): return "log- \(versions.count)"
+    case .putInfo(let info):
+      return "info lu \(info.lastUpdate) les \(info.lastEpochStarted) bf \(info.lastBackfill)"
+    default: return "\(op)".prefix(80).description
     }
   }
 }

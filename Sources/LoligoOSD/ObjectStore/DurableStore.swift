@@ -421,6 +421,26 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     return record
   }
 
+  public func usage(_ c: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64) {
+    guard collectionExists(c) else { throw .noSuchCollection(c) }
+    do {
+      var objects = 0
+      var bytes: UInt64 = 0
+      for (_, value) in try db.scan(prefix: DurableStoreKeys.objectPrefix(c)) {
+        guard let record = ObjectRecord(decoding: value) else {
+          throw StoreError.corrupt("bad object record")
+        }
+        objects += 1
+        bytes += record.size
+      }
+      return (objects, bytes)
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw .io("\(error)")
+    }
+  }
+
   func objects(in c: PGID) throws(StoreError) -> [ObjectID] {
     do {
       return try db.scan(prefix: DurableStoreKeys.objectPrefix(c)).compactMap {

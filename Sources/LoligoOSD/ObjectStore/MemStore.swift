@@ -244,6 +244,13 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     }
   }
 
+  public func usage(_ c: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64) {
+    try locked { () throws(StoreError) -> (objects: Int, bytes: UInt64) in
+      guard let collection = store[c] else { throw .noSuchCollection(c) }
+      return (collection.count, collection.values.reduce(0) { $0 + UInt64($1.data.readableBytes) })
+    }
+  }
+
   public func collections() throws(StoreError) -> [PGID] {
     lock.withLock { store.keys.sorted() }
   }

@@ -35,6 +35,8 @@ public protocol ObjectStore: AnyObject, Sendable {
   func list(_ collection: PGID, after cursor: ObjectID?, limit: Int) throws(StoreError)
     -> [ObjectID]
   func collections() throws(StoreError) -> [PGID]
+  /// How many objects a collection holds and their bytes (for statistics).
+  func usage(_ collection: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64)
   func collectionExists(_ collection: PGID) -> Bool
 
   /// Flushes and closes; no call may follow.
