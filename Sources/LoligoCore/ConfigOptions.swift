@@ -170,7 +170,8 @@ extension ConfigOption {
   )
   public static let osdMinPGLogEntries = ConfigOption(
     "osd_min_pg_log_entries", .int(1...10_000_000), default: .int(250),
-    "PG log entries kept when the PG is clean (a returning OSD that missed fewer writes recovers from the log instead of a backfill).")
+    "PG log entries kept when the PG is clean (a returning OSD that missed fewer writes recovers from the log instead of a backfill)."
+  )
   public static let osdMaxPGLogEntries = ConfigOption(
     "osd_max_pg_log_entries", .int(1...10_000_000), default: .int(10_000),
     "PG log entries kept at most while the PG is not clean.")
@@ -179,7 +180,8 @@ extension ConfigOption {
     "Object recoveries and backfill copies an OSD has in flight at once.")
   public static let osdMaxBackfills = ConfigOption(
     "osd_max_backfills", .int(1...1000), default: .int(1),
-    "Backfills an OSD takes part in at once, as primary (local reservations) and as target (remote reservations).")
+    "Backfills an OSD takes part in at once, as primary (local reservations) and as target (remote reservations)."
+  )
   public static let osdRecoverySleep = ConfigOption(
     "osd_recovery_sleep", .double(0...60), default: .double(0),
     "Seconds an OSD waits between recovery operations (0: none), to leave room for client I/O.")
@@ -188,7 +190,8 @@ extension ConfigOption {
     "Objects a backfill lists from the store at a time.")
   public static let osdMonReportInterval = ConfigOption(
     "osd_mon_report_interval", .double(0.1...600), default: .double(1),
-    "Seconds between an OSD's PG statistics reports to the monitors (Ceph: 5; shorter here, as local clusters live seconds).")
+    "Seconds between an OSD's PG statistics reports to the monitors (Ceph: 5; shorter here, as local clusters live seconds)."
+  )
   public static let osdOpTimeout = ConfigOption(
     "osd_op_timeout", .double(1...3600), default: .double(30),
     "Seconds an OSD holds a request waiting for a newer map before answering 'try again'.")

@@ -19,9 +19,15 @@ import NIOCore
 /// before the record that makes them visible. A single commit thread takes every transaction
 /// queued since its last pass, applies them in order, fsyncs the files they touched and writes
 /// all their records in one synced RocksDB batch (group commit), then reports the commits in
-/// order. A crash before that batch leaves, at worst, file bytes no record points to (removed
-/// at the next mount) or in-place changes of a write that was never acknowledged. Reads that
-/// race an unacknowledged overwrite of the same bytes may see part of it, as with a file.
+/// order.
+///
+/// Bytes a record already makes visible are never changed before the batch that changes the
+/// record commits, so a crash leaves every object as its last committed transaction left it:
+/// a whole-object overwrite goes to a new file (the old one is unlinked after the commit); a
+/// partial overwrite of existing bytes is written into the batch as a deferred write (`W` key)
+/// and applied to the file after the commit, replayed at mount if the OSD died in between;
+/// only bytes past the committed size are written in place beforehand. A crash before the
+/// batch leaves, at worst, file bytes no record points to (removed at the next mount).
 // the queue under `queueLock`, `nextFileID` the commit thread's; RocksDB is thread-safe
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
@@ -37,6 +43,16 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   private var stopping = false
   private var thread: Thread?
   private var nextFileID: UInt64
+  private var nextDeferred: UInt64 = 0
+  /// Deferred-write keys applied to their files, deleted with the next pass's batch (keeping
+  /// them until then is harmless: replaying one rewrites the same bytes).
+  private var appliedDeferred: [[UInt8]] = []
+  /// Tests: fail every pass after its in-place file writes and before its batch, as if the OSD
+  /// died there.
+  var failBeforeCommit = false
+  /// Tests: commit each pass's batch, then stop short of applying its deferred overwrites (as
+  /// if the OSD died between the two).
+  var stopAfterCommit = false
 
   /// Creates an empty store (`--mkfs`); fails if one exists.
   public static func mkfs(directory: String) throws(StoreError) {
@@ -74,6 +90,12 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       throw .corrupt("\(directory)/meta has no file counter")
     }
     nextFileID = counter
+    if let raw = try? db.get(DurableStoreKeys.nextDeferred),
+      let value = DurableStoreKeys.fileCounter(decoding: raw)
+    {
+      nextDeferred = value
+    }
+    try replayDeferred()
     try removeOrphans()
     let thread = Thread { [unowned self] in self.commitLoop() }
     thread.name = "store-commit"
@@ -149,6 +171,8 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     var dirtyFiles = Set<UInt64>()
     var unlinkAfter: [UInt64] = []
     var truncateAfter: [(UInt64, UInt64)] = []
+    /// Overwrites to apply to files once the batch is durable, in order.
+    var deferred: [(key: [UInt8], file: UInt64, offset: UInt64, data: ByteBuffer)] = []
 
     init(store: DurableStore) { self.store = store }
 
@@ -227,22 +251,18 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         try requireCollection(c)
         guard size <= store.maxObjectSize else { throw .tooLarge("truncate to \(size)") }
         var r = try record(c, o) ?? ObjectRecord()
-        if r.fileID == 0 {
-          if Int(size) <= r.inline.count {
-            r.inline.removeSubrange(Int(size)...)
-          } else if size <= UInt64(DurableStore.inlineLimit) {
-            r.inline += [UInt8](repeating: 0, count: Int(size) - r.inline.count)
-          } else {
-            try moveToFile(&r)
-          }
+        if size > r.size {
+          // Growing: zeros written like any write (committed bytes are never touched early).
+          put(c, o, r)
+          try write(
+            c, o, offset: r.size, data: ByteBuffer(repeating: 0, count: Int(size - r.size)),
+            replace: false, now: now)
+          return
         }
-        if r.fileID != 0 {
-          if size > r.size {
-            try store.extendFile(r.fileID, to: size)
-          } else {
-            truncateAfter.append((r.fileID, size))
-          }
-          dirtyFiles.insert(r.fileID)
+        if r.fileID == 0 {
+          r.inline.removeSubrange(Int(size)...)
+        } else {
+          truncateAfter.append((r.fileID, size))
         }
         r.size = size
         r.mtime = now
@@ -289,10 +309,12 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       guard end <= store.maxObjectSize else { throw .tooLarge("write past \(store.maxObjectSize)") }
       var r = try record(c, o) ?? ObjectRecord()
       let newSize = replace ? end : max(r.size, end)
-      if replace && r.fileID != 0 && newSize <= UInt64(DurableStore.inlineLimit) {
+      // A write that replaces everything visible goes to a fresh place: a new file, or inline.
+      if r.fileID != 0 && (replace || (offset == 0 && end >= r.size)) {
         unlinkAfter.append(r.fileID)
         r.fileID = 0
         r.inline = []
+        r.size = 0
       }
       if replace && r.fileID == 0 { r.inline = [] }
       if r.fileID == 0 && newSize <= UInt64(DurableStore.inlineLimit) {
@@ -303,14 +325,50 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
           r.inline.replaceSubrange(Int(offset)..<Int(end), with: bytes)
         }
       } else {
-        if r.fileID == 0 { try moveToFile(&r) }
-        if replace && r.size > end { truncateAfter.append((r.fileID, end)) }
-        try store.writeFile(r.fileID, offset: offset, data: data)
-        dirtyFiles.insert(r.fileID)
+        if r.fileID == 0 {
+          if r.inline.isEmpty && r.size == 0 {
+            r.fileID = try store.allocateFileID(&batch)
+            try store.writeFile(r.fileID, offset: 0, data: ByteBuffer(), create: true)
+            dirtyFiles.insert(r.fileID)
+          } else {
+            try moveToFile(&r)
+          }
+        }
+        // Bytes the committed record shows change only after the commit (deferred); bytes
+        // past it are not visible yet and are written now.
+        let visible = min(end, r.size)
+        if offset < visible {
+          let overlap = data.getSlice(at: data.readerIndex, length: Int(visible - offset))!
+          deferWrite(file: r.fileID, offset: offset, data: overlap)
+        }
+        if end > max(offset, r.size) {
+          let start = max(offset, r.size)
+          let tail = data.getSlice(
+            at: data.readerIndex + Int(start - offset), length: Int(end - start))!
+          if start > r.size {
+            // The gap reads as zeros even over bytes an old, longer file left behind.
+            try store.writeFile(
+              r.fileID, offset: r.size, data: ByteBuffer(repeating: 0, count: Int(start - r.size)))
+          }
+          try store.writeFile(r.fileID, offset: start, data: tail)
+          dirtyFiles.insert(r.fileID)
+        }
       }
       r.size = newSize
       r.mtime = now
       put(c, o, r)
+    }
+
+    /// Records an overwrite of committed file bytes in the batch; it reaches the file after
+    /// the commit (or at the next mount).
+    mutating func deferWrite(file: UInt64, offset: UInt64, data: ByteBuffer) {
+      let number = store.allocateDeferred(&batch)
+      var value = ByteBufferAllocator().buffer(capacity: 8 + data.readableBytes)
+      value.writeInteger(offset, endianness: .little)
+      value.writeImmutableBuffer(data)
+      let key = DurableStoreKeys.deferred(file: file, number: number)
+      batch.put(key, Array(value.readableBytesView))
+      deferred.append((key, file, offset, data))
     }
 
     /// Gives an inline object a file holding its current bytes.
@@ -322,14 +380,25 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       r.inline = []
     }
 
-    /// Makes the pass durable: file bytes first, then the records, then deferred cleanups.
-    func finish() throws(StoreError) {
+    /// Makes the pass durable: new file bytes first, then the records (with the deferred
+    /// overwrites), then those overwrites and the other deferred cleanups.
+    mutating func finish() throws(StoreError) {
       for id in dirtyFiles { try store.syncFile(id) }
+      if store.failBeforeCommit { throw .io("simulated crash before the commit") }
+      for key in store.takeAppliedDeferred() { batch.delete(key) }
       do {
         try store.db.apply(batch, sync: true)
       } catch {
         throw .io("\(error)")
       }
+      if store.stopAfterCommit { throw .io("simulated crash after the commit") }
+      var synced = Set<UInt64>()
+      for write in deferred where !unlinkAfter.contains(write.file) {
+        try store.writeFile(write.file, offset: write.offset, data: write.data)
+        synced.insert(write.file)
+      }
+      for id in synced { try store.syncFile(id) }
+      store.noteApplied(deferred.map(\.key))
       for (id, size) in truncateAfter { store.truncateFile(id, to: size) }
       for id in unlinkAfter { try? FileManager.default.removeItem(atPath: store.filePath(id)) }
     }
@@ -338,6 +407,58 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   // MARK: files
 
   func filePath(_ id: UInt64) -> String { "\(dataDirectory)/\(String(id, radix: 16))" }
+
+  func allocateDeferred(_ batch: inout KVTransaction) -> UInt64 {
+    nextDeferred += 1
+    batch.put(DurableStoreKeys.nextDeferred, DurableStoreKeys.fileCounter(nextDeferred))
+    return nextDeferred
+  }
+
+  /// Commit thread only.
+  func takeAppliedDeferred() -> [[UInt8]] {
+    let keys = appliedDeferred
+    appliedDeferred.removeAll()
+    return keys
+  }
+
+  /// Commit thread only.
+  func noteApplied(_ keys: [[UInt8]]) { appliedDeferred += keys }
+
+  /// Applies deferred overwrites a crash left between their commit and their file write, in
+  /// order, bounded by each object's committed size; then forgets them.
+  private func replayDeferred() throws(StoreError) {
+    do {
+      let pending = try db.scan(prefix: DurableStoreKeys.deferredWrites)
+      guard !pending.isEmpty else { return }
+      var sizes: [UInt64: UInt64] = [:]
+      for (_, value) in try db.scan(prefix: DurableStoreKeys.objectRecords) {
+        if let record = ObjectRecord(decoding: value), record.fileID != 0 {
+          sizes[record.fileID] = record.size
+        }
+      }
+      var touched = Set<UInt64>()
+      var cleanup = KVTransaction()
+      for (key, value) in pending {
+        cleanup.delete(key)
+        guard let file = DurableStoreKeys.deferredFile(fromKey: key), let size = sizes[file],
+          value.count >= 8
+        else { continue }
+        var buffer = ByteBuffer(bytes: value)
+        let offset = buffer.readInteger(endianness: .little, as: UInt64.self)!
+        guard offset < size else { continue }
+        let length = min(buffer.readableBytes, Int(size - offset))
+        try writeFile(
+          file, offset: offset, data: buffer.getSlice(at: buffer.readerIndex, length: length)!)
+        touched.insert(file)
+      }
+      for file in touched { try syncFile(file) }
+      try db.apply(cleanup, sync: true)
+    } catch let error as StoreError {
+      throw error
+    } catch {
+      throw .io("\(error)")
+    }
+  }
 
   func allocateFileID(_ batch: inout KVTransaction) throws(StoreError) -> UInt64 {
     nextFileID += 1

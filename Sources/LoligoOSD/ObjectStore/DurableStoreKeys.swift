@@ -10,8 +10,31 @@ import NIOCore
 ///     X<c>/<o> NUL <attr>       xattr value
 ///     M<c>/<o> NUL <key>        omap value
 ///     Snext_file_id             last file id handed out (u64, little endian)
+///     Snext_deferred            last deferred-write number handed out (u64, little endian)
+///     W<file>/<n>               a deferred overwrite of file bytes: offset (u64) + data
 enum DurableStoreKeys {
   static let nextFileID = Array("Snext_file_id".utf8)
+  static let nextDeferred = Array("Snext_deferred".utf8)
+
+  /// Every deferred overwrite begins with this.
+  static let deferredWrites: [UInt8] = [UInt8(ascii: "W")]
+
+  /// A deferred overwrite of file `file`; `number` orders those of one file.
+  static func deferred(file: UInt64, number: UInt64) -> [UInt8] {
+    let f = String(file, radix: 16)
+    let n = String(number)
+    return deferredWrites
+      + Array(
+        (String(repeating: "0", count: 16 - f.count) + f + "/"
+          + String(repeating: "0", count: 20 - n.count) + n).utf8)
+  }
+
+  /// The file a deferred-write key names.
+  static func deferredFile(fromKey key: [UInt8]) -> UInt64? {
+    let rest = key.dropFirst(deferredWrites.count)
+    guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+    return UInt64(String(decoding: rest[..<slash], as: UTF8.self), radix: 16)
+  }
 
   /// Every collection marker begins with this.
   static let collections: [UInt8] = [UInt8(ascii: "C")]
