@@ -92,6 +92,10 @@ extension OSDDaemon {
     }
     let object = ObjectID(op.objectName, namespace: op.namespace)
     let isWrite = op.operations.contains(where: \.code.isWrite)
+    if isWrite && scrubbing.contains(pgid) {
+      scrubHeld[pgid, default: []].append(message)  // runs once the scrub has read every copy
+      return
+    }
     let kind: ClientOp.Kind
     if isList {
       kind = .list

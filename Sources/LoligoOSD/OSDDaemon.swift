@@ -59,6 +59,11 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   /// Requests to the monitors the core asked for, not yet answered (one at a time each).
   var upThruInFlight = false
   var pgTempInFlight: Set<PGID> = []
+  /// Deep scrubs: PGs being scrubbed (their new writes wait), the writes held, jobs by id.
+  var scrubbing: Set<PGID> = []
+  var scrubHeld: [PGID: [Message]] = [:]
+  var scrubJobs: [UInt64: ScrubJob] = [:]
+  var nextScrubID: UInt64 = 0
 
   /// Creates the OSD's data directory (and, for the durable store, the store).
   public static func mkfs(config: Config, dataPath: String) throws {
@@ -270,6 +275,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     switch message.type {
     case MessageType.osdOp: handleClientOp(message)
     case MessageType.osdPG: handlePGMessage(message)
+    case MessageType.osdScrub: handleScrubMessage(message)
     case MessageType.osdPing:
       guard let ping = try? OSDPing(message), let source = message.source else { return }
       if ping.isReply {
@@ -320,6 +326,18 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         }
         return OSDStatusBox(fields)
       }.wait().value
+    }
+    for (command, repair) in [("pg deep-scrub", false), ("pg repair", true)] {
+      socket.register(
+        command,
+        help: "\(command) PGID: compare every acting copy of every object (version, size, crc32c)"
+          + (repair ? " and recover the wrong ones" : "")
+      ) { [weak self] words in
+        guard let self, words.count == 3, let pgid = PGID(words[2]) else {
+          return ["error": "usage: \(command) PGID (e.g. 1.a)"]
+        }
+        return try self.loop.flatSubmit { self.deepScrub(pgid, repair: repair) }.wait().value
+      }
     }
     socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {
       [weak self] words in

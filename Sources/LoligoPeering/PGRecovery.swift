@@ -9,6 +9,30 @@ extension PGState {
     recover(&env)
   }
 
+  /// Marks copies a scrub found wrong as missing, at the version the primary's log (or the
+  /// object) says is current, and recovers them like any other.
+  mutating func repair(_ bad: [Int32: [ObjectID]], _ env: inout PeeringEnvironment) {
+    guard phase == .active else { return }
+    var t = PGTransaction()
+    for (osd, objects) in bad.sorted(by: { $0.key < $1.key }) {
+      for object in objects {
+        let need = latestEntry(object)?.version ?? env.store.objectVersion(pgid, object) ?? .zero
+        if osd == env.whoami {
+          missing.add(object, need: need)
+          t.append(.setMissing(pgid, object, need))
+          // The copies scrub found wrong are not sources.
+          for (other, list) in bad where other != osd && list.contains(object) {
+            lacking.insert(Lacking(osd: other, object: object))
+          }
+        } else if members[osd] != nil, !members[osd]!.isBackfillTarget {
+          members[osd]!.missing.add(object, need: need)
+        }
+      }
+    }
+    if !t.isEmpty { submit(t, .none, &env) }
+    recover(&env)
+  }
+
   /// Starts what recovery and backfill may start now, within the OSD's limits.
   mutating func recover(_ env: inout PeeringEnvironment) {
     guard phase == .active else { return }

@@ -42,6 +42,21 @@ public struct PeeringCore: Sendable {
   }
 
   public var whoami: Int32 { env.whoami }
+
+  /// Whether the PG is active here as primary with nothing in flight: no write waiting for a
+  /// member or the store, no recovery or backfill copy, so every acting copy holds the same
+  /// committed state (what a deep scrub compares).
+  public func isQuiet(_ pgid: PGID) -> Bool {
+    guard let pg = pgs[pgid], pg.phase == .active else { return false }
+    return pg.inFlight.isEmpty && pg.uncommitted.isEmpty && pg.recovering.isEmpty
+      && pg.backfillInFlight.isEmpty && pg.members.values.allSatisfy { $0.unacked.isEmpty }
+  }
+
+  /// The acting set of a PG this OSD leads, if active.
+  public func activeActing(_ pgid: PGID) -> [Int32]? {
+    guard let pg = pgs[pgid], pg.phase == .active else { return nil }
+    return pg.acting
+  }
   public var epoch: UInt32 { env.epoch }
   public var config: PeeringConfig { env.config }
 
@@ -61,6 +76,8 @@ public struct PeeringCore: Sendable {
       }
     case .committed(let token): committed(token)
     case .tick: if started { tick() }
+    case .repair(let pgid, let bad):
+      if started, pgs[pgid] != nil { pgs[pgid]!.repair(bad, &env) }
     }
     let outputs = env.outputs
     env.outputs.removeAll(keepingCapacity: true)

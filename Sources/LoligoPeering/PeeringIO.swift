@@ -88,6 +88,9 @@ public enum PeeringInput: Sendable {
   case committed(token: UInt64)
   /// Time passed: retries, expiries, recovery pacing.
   case tick
+  /// A deep scrub found these copies wrong (by OSD): recover them from a good one (Ceph's
+  /// `pg repair`). Only on the PG's acting primary.
+  case repair(PGID, [Int32: [ObjectID]])
 }
 
 /// What the daemon must do after a step, in order.

@@ -35,4 +35,6 @@ public enum MessageType {
   /// has MOSDPGQuery, MOSDPGNotify, MOSDPGLog, MOSDRepOp, MOSDPGPush and more; Loligo one
   /// type, its front tagged by `PGMessage`.
   public static let osdPG: UInt16 = 0x4D01
+  /// Deep scrub between OSDs: a primary's request for a member's scrub map, and the map.
+  public static let osdScrub: UInt16 = 0x4D02
 }
