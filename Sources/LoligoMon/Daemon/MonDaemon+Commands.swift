@@ -15,7 +15,7 @@ extension MonDaemon {
   static let writeCommands: Set<String> = [
     "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
     "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
-    "osd out", "osd in",
+    "osd out", "osd in", "osd set", "osd unset",
   ]
 
   func handleCommand(_ message: Message) {
@@ -50,6 +50,7 @@ extension MonDaemon {
       return reply(.error(.invalid, "unknown command '\(prefix)'"))
     }
     var filled = fields
+    filled["auto"] = nil  // only the leader's own automatic out says this
     if prefix == "osd pool create" {
       if filled["size"] == nil { filled["size"] = config.int(.osdPoolDefaultSize) }
       if filled["pg_num"] == nil { filled["pg_num"] = config.int(.osdPoolDefaultPGNum) }
@@ -105,7 +106,8 @@ extension MonDaemon {
     guard !due.isEmpty else { return }
     internalTid += 1
     let payload = MonProposalPayload(
-      fields: ["prefix": "osd out", "ids": due.map(Int.init)], stamp: Date().timeIntervalSince1970)
+      fields: ["prefix": "osd out", "ids": due.map(Int.init), "auto": true],
+      stamp: Date().timeIntervalSince1970)
     step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
   }
 }

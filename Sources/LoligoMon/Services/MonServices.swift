@@ -237,8 +237,10 @@ final class MonServices {
         "up_from": Int(entry.upFrom), "down_at": Int(entry.downAt), "state": entry.state.names,
       ])
     }
+    let flags = OSDMapFlags.names(map.flags)
     return [
       "epoch": Int(map.epoch), "fsid": fsid.uuidString.lowercased(), "max_osd": Int(map.maxOSD),
+      "flags": flags.joined(separator: ","), "flags_num": Int(map.flags), "flags_set": flags,
       "pools": poolReport(), "osds": osds,
     ]
   }
@@ -278,6 +280,10 @@ final class MonServices {
     let map = osdmap.map
     let down = map.osds.filter { $0.exists && !$0.isUp }.count
     if down > 0 { checks["OSD_DOWN"] = "\(down) osds down" }
+    let flags = OSDMapFlags.names(map.flags)
+    if !flags.isEmpty {
+      checks["OSDMAP_FLAGS"] = "\(flags.joined(separator: ",")) flag(s) set"
+    }
     let up = map.osds.filter(\.isUp).count
     let undersized = map.pools.values.filter { Int($0.size) > up }.map(\.name).sorted()
     if !undersized.isEmpty, map.osds.contains(where: \.exists) {

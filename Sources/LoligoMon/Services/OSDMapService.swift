@@ -4,8 +4,9 @@ import LoligoCore
 import LoligoPlacement
 import NIOCore
 
-/// The OSD map on Paxos: OSD boot → up (and in, the first time), failure reports → down, down
-/// for `mon_osd_down_out_interval` → out, pool create / set / delete, `osd down|out|in`. Every
+/// The OSD map on Paxos: OSD boot → up (and in, the first time or after an automatic out),
+/// failure reports → down, down for `mon_osd_down_out_interval` → out, pool create / set /
+/// delete, `osd down|out|in`, `osd set|unset` flags (noup, nodown, noout, noin obeyed here). Every
 /// committed value that changes the map makes one new epoch, described by one incremental; the
 /// store keeps the newest full map and the last `keepIncrementals` incrementals.
 struct OSDMapService {
@@ -98,10 +99,11 @@ struct OSDMapService {
       case "osd pool create": return try createPool(fields, &pending)
       case "osd pool delete", "osd pool rm": return try deletePool(fields, &pending)
       case "osd pool set": return try setPool(fields, &pending)
-      case "osd boot": return try boot(fields, &pending)
+      case "osd boot": return try boot(fields, stamp: stamp, &pending)
       case "osd failure", "osd down":
         return try markDown(fields, prefix: prefix, stamp: stamp, &pending)
       case "osd out", "osd in": return try markOutOrIn(fields, prefix: prefix, &pending)
+      case "osd set", "osd unset": return try setFlag(fields, set: prefix == "osd set", &pending)
       default:
         return .error(.invalid, "unknown command '\(prefix)'")
       }
@@ -140,10 +142,13 @@ struct OSDMapService {
     return encoded
   }
 
-  /// OSDs down longer than `interval` seconds at `now` and still in: the leader proposes them out.
+  /// OSDs down longer than `interval` seconds at `now` and still in: the leader proposes them
+  /// out, unless the noout flag (cluster-wide or the OSD's own) says not to.
   func dueForOut(now: Double, interval: Double) -> [Int32] {
-    downSince.filter { osd, since in
+    guard map.flags & OSDMapFlags.noOut == 0 else { return [] }
+    return downSince.filter { osd, since in
       now - since >= interval && map.exists(osd) && !map.isUp(osd) && map.isIn(osd)
+        && map.entry(osd)?.state.contains(.noOut) == false
     }.map(\.key).sorted()
   }
 

@@ -190,11 +190,14 @@ struct PoolCommand: ParsableCommand {
   }
 }
 
-/// `loligo osd dump|tree|down|out|in`.
+/// `loligo osd dump|tree|down|out|in|set|unset`.
 struct OSDCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "osd", abstract: "The OSD map: dump, tree; mark OSDs down, out, in.",
-    subcommands: [Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self])
+    commandName: "osd",
+    abstract: "The OSD map: dump, tree; mark OSDs down, out, in; set and unset cluster flags.",
+    subcommands: [
+      Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self, SetFlag.self, UnsetFlag.self,
+    ])
 
   struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Epoch, pools and every OSD's state.")
@@ -204,7 +207,8 @@ struct OSDCommand: ParsableCommand {
       try options.emit(try options.json(["prefix": "osd dump"])) { value in
         let d = value as? [String: Any] ?? [:]
         var text =
-          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nmax_osd \(d["max_osd"] ?? 0)\n"
+          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nflags \(d["flags"] ?? "")\n"
+          + "max_osd \(d["max_osd"] ?? 0)\n"
         for pool in d["pools"] as? [[String: Any]] ?? [] {
           text +=
             "pool \(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' replicated size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) crush_rule \(pool["crush_rule"] ?? 0) pg_num \(pool["pg_num"] ?? 0) pgp_num \(pool["pgp_num"] ?? 0) flags \(pool["flags_names"] ?? "")\n"
@@ -284,6 +288,45 @@ struct OSDCommand: ParsableCommand {
     func run() throws {
       print(try options.run(["prefix": "osd in", "ids": try OSDCommand.parse(ids)]).status)
     }
+  }
+
+  /// The keys `osd set|unset` take (Ceph's names).
+  static let flagKeys = [
+    "noup", "nodown", "noout", "noin", "nobackfill", "norecover", "pauserd", "pausewr", "pause",
+  ]
+
+  static func validateFlag(_ key: String) throws {
+    guard flagKeys.contains(key) else {
+      throw ValidationError("unknown flag '\(key)' (one of \(flagKeys.joined(separator: ", ")))")
+    }
+  }
+
+  struct SetFlag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set", abstract: "Set a cluster flag.",
+      discussion: """
+        noup: booting OSDs are not marked up. nodown: failure reports and `osd down` are not \
+        acted on. noout: down OSDs are not marked out after mon_osd_down_out_interval. noin: \
+        booting OSDs that were new or automatically out are not marked in. nobackfill, \
+        norecover: the OSDs start no backfill, no recovery. pauserd, pausewr (pause: both): \
+        the OSDs hold reads, writes.
+
+        Example: loligo osd set noout
+        """)
+    @Argument(help: "noup, nodown, noout, noin, nobackfill, norecover, pauserd, pausewr, pause.")
+    var key: String
+    @OptionGroup var options: ClusterOptions
+    func validate() throws { try OSDCommand.validateFlag(key) }
+    func run() throws { print(try options.run(["prefix": "osd set", "key": key]).status) }
+  }
+
+  struct UnsetFlag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "unset", abstract: "Unset a cluster flag.")
+    @Argument(help: "A flag `osd set` takes.") var key: String
+    @OptionGroup var options: ClusterOptions
+    func validate() throws { try OSDCommand.validateFlag(key) }
+    func run() throws { print(try options.run(["prefix": "osd unset", "key": key]).status) }
   }
 }
 
