@@ -15,7 +15,7 @@ extension MonDaemon {
   static let writeCommands: Set<String> = [
     "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
     "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
-    "osd out", "osd in", "osd set", "osd unset",
+    "osd out", "osd in", "osd set", "osd unset", "osd alive",
   ]
 
   func handleCommand(_ message: Message) {
@@ -48,6 +48,9 @@ extension MonDaemon {
     }
     guard Self.writeCommands.contains(prefix) else {
       return reply(.error(.invalid, "unknown command '\(prefix)'"))
+    }
+    if prefix == "osd boot", let answer = services.osdmap.preprocessBoot(fields) {
+      return reply(answer)  // a duplicate, or noup: no proposal needed
     }
     var filled = fields
     filled["auto"] = nil  // only the leader's own automatic out says this

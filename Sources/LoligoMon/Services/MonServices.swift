@@ -234,7 +234,8 @@ final class MonServices {
       osds.append([
         "osd": index, "up": entry.isUp ? 1 : 0, "in": entry.isIn ? 1 : 0,
         "weight": Double(entry.weight) / 65536, "public_addr": entry.publicAddress,
-        "up_from": Int(entry.upFrom), "down_at": Int(entry.downAt), "state": entry.state.names,
+        "up_from": Int(entry.upFrom), "up_thru": Int(entry.upThru), "down_at": Int(entry.downAt),
+        "state": entry.state.names,
       ])
     }
     let flags = OSDMapFlags.names(map.flags)

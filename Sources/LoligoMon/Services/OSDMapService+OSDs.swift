@@ -1,8 +1,36 @@
 import LoligoPlacement
 
-/// OSD state commands: `osd boot` (up, and in the first time), `osd failure` and `osd down`,
-/// `osd out` and `osd in`.
+/// OSD state commands: `osd boot` (up, and in when new or automatically out), `osd alive`
+/// (up_thru), `osd failure` and `osd down`, `osd out` and `osd in`.
 extension OSDMapService {
+  /// Reads a boot's `nonce` (the OSD's process instance): nil when absent, a failure when it
+  /// is not an integer.
+  static func bootNonce(_ fields: [String: Any]) -> Result<UInt64?, BootFieldError> {
+    guard let raw = fields["nonce"] else { return .success(nil) }
+    guard let value = raw as? Int else { return .failure(BootFieldError()) }
+    return .success(UInt64(bitPattern: Int64(value)))
+  }
+
+  struct BootFieldError: Error {}
+
+  /// A boot answered without a proposal: a duplicate of the boot that made the OSD up (same
+  /// address and nonce), or any boot of a down OSD while noup is set. Nil: propose it.
+  func preprocessBoot(_ fields: [String: Any]) -> CommandResult? {
+    guard let osd = (fields["id"] as? Int).flatMap({ Int32(exactly: $0) }),
+      let addr = fields["addr"] as? String, case .success(let nonce) = Self.bootNonce(fields)
+    else { return nil }
+    if let nonce, map.isUp(osd), map.entry(osd)?.publicAddress == addr,
+      bootNonces[osd] == nonce
+    {
+      return CommandResult(0, "osd.\(osd) already up at \(addr)")
+    }
+    if map.flags & OSDMapFlags.noUp != 0 && !map.isUp(osd) {
+      return .error(
+        .busy, "noup flag is set: osd.\(osd) not marked up (boot again once it is unset)")
+    }
+    return nil
+  }
+
   func boot(_ fields: [String: Any], stamp: Double, _ pending: inout Pending) throws
     -> CommandResult
   {
@@ -14,9 +42,18 @@ extension OSDMapService {
     let host =
       (fields["host"] as? String).flatMap { Self.validName($0) ? $0 : nil } ?? "localhost"
     let chooseleaf = (fields["chooseleaf_type"] as? Int) ?? 1
+    guard case .success(let nonce) = Self.bootNonce(fields) else {
+      return .error(.invalid, "osd boot's nonce must be an integer")
+    }
     let wasUp = view.isUp(osd)
     let existed = view.exists(osd)
     let state = view.entry(osd)?.state ?? []
+    if let nonce, wasUp, view.entry(osd)?.publicAddress == addr,
+      pending.nonce(osd, committed: bootNonces) == nonce
+    {
+      // The same instance asking again (a resent request): it is up already.
+      return CommandResult(0, "osd.\(osd) already up at \(addr)")
+    }
     if view.flags & OSDMapFlags.noUp != 0 {
       // Not up; but a running instance that restarted is gone, so it goes down.
       if wasUp {
@@ -51,8 +88,33 @@ extension OSDMapService {
       if let crush { inc.crush = crush }
     }
     pending.downChanges[osd] = .some(nil)
+    pending.nonceChanges[osd] = .some(nonce)
     let note = noIn && !existed ? " (noin flag is set: not marked in)" : ""
     return CommandResult(0, "osd.\(osd) up at \(addr)\(note)")
+  }
+
+  /// `osd alive` (Ceph's MOSDAlive): the OSD needs the map to say it was up through epoch
+  /// `want` (its up_thru) before a PG it leads may go active in a new interval. The new epoch
+  /// sets up_thru to itself, as Ceph does; an up_thru already at `want` is left alone.
+  func alive(_ fields: [String: Any], _ pending: inout Pending) throws -> CommandResult {
+    guard let osd = (fields["id"] as? Int).flatMap({ Int32(exactly: $0) }), osd >= 0 else {
+      return .error(.invalid, "osd alive needs an OSD id")
+    }
+    let next = pending.incremental.epoch
+    guard let want = (fields["want"] as? Int).flatMap({ UInt32(exactly: $0) }) else {
+      return .error(.invalid, "osd alive needs want, an epoch")
+    }
+    guard want <= next else {
+      return .error(.range, "want \(want) is beyond the next epoch \(next)")
+    }
+    let view = pending.view
+    guard let entry = view.entry(osd), entry.exists else {
+      return .error(.noEntry, "osd.\(osd) does not exist")
+    }
+    guard entry.isUp else { return .error(.invalid, "osd.\(osd) is down") }
+    if entry.upThru >= want { return CommandResult(0, "osd.\(osd) up_thru is \(entry.upThru)") }
+    try stage(&pending) { $0.newUpThru[osd] = next }
+    return CommandResult(0, "osd.\(osd) up_thru is \(next)")
   }
 
   func markDown(

@@ -20,6 +20,9 @@ struct OSDMapService {
   var downSince: [Int32: Double] = [:]
   /// The oldest incremental kept.
   var firstIncremental: UInt32
+  /// The boot nonce (process instance) of each OSD's last boot: a boot repeating it while the
+  /// OSD is up at the same address is a duplicate. In the store, so every monitor decides alike.
+  var bootNonces: [Int32: UInt64] = [:]
 
   // MARK: store
 
@@ -42,6 +45,12 @@ struct OSDMapService {
     where entry.key.hasPrefix("down/") {
       if let osd = Int32(entry.key.dropFirst(5)), let bits = entry.value.littleEndianUInt64 {
         downSince[osd] = Double(bitPattern: bits)
+      }
+    }
+    for entry in store.scan(prefix: Self.prefix, after: "nonce/", limit: Int(OSDMap.maximumOSDs))
+    where entry.key.hasPrefix("nonce/") {
+      if let osd = Int32(entry.key.dropFirst(6)), let nonce = entry.value.littleEndianUInt64 {
+        bootNonces[osd] = nonce
       }
     }
   }
@@ -69,6 +78,13 @@ struct OSDMapService {
     var view: OSDMap
     var changed = false
     var downChanges: [Int32: Double?] = [:]
+    var nonceChanges: [Int32: UInt64?] = [:]
+
+    /// An OSD's boot nonce with this value's changes.
+    func nonce(_ osd: Int32, committed: [Int32: UInt64]) -> UInt64? {
+      if let changed = nonceChanges[osd] { return changed }
+      return committed[osd]
+    }
   }
 
   func begin(stamp: Double) -> Pending {
@@ -100,6 +116,7 @@ struct OSDMapService {
       case "osd pool delete", "osd pool rm": return try deletePool(fields, &pending)
       case "osd pool set": return try setPool(fields, &pending)
       case "osd boot": return try boot(fields, stamp: stamp, &pending)
+      case "osd alive": return try alive(fields, &pending)
       case "osd failure", "osd down":
         return try markDown(fields, prefix: prefix, stamp: stamp, &pending)
       case "osd out", "osd in": return try markOutOrIn(fields, prefix: prefix, &pending)
@@ -123,6 +140,15 @@ struct OSDMapService {
             value: ByteBuffer(littleEndian: since.bitPattern)))
       } else {
         t.ops.append(.delete(prefix: Self.prefix, key: "down/\(osd)"))
+      }
+    }
+    for (osd, nonce) in pending.nonceChanges {
+      bootNonces[osd] = nonce
+      if let nonce {
+        t.ops.append(
+          .put(prefix: Self.prefix, key: "nonce/\(osd)", value: ByteBuffer(littleEndian: nonce)))
+      } else {
+        t.ops.append(.delete(prefix: Self.prefix, key: "nonce/\(osd)"))
       }
     }
     guard pending.changed else { return nil }
