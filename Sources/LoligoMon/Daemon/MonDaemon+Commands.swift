@@ -15,7 +15,7 @@ extension MonDaemon {
   static let writeCommands: Set<String> = [
     "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
     "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
-    "osd out", "osd in", "osd set", "osd unset", "osd alive",
+    "osd out", "osd in", "osd set", "osd unset", "osd alive", "osd pg-temp",
   ]
 
   func handleCommand(_ message: Message) {

@@ -243,6 +243,9 @@ final class MonServices {
       "epoch": Int(map.epoch), "fsid": fsid.uuidString.lowercased(), "max_osd": Int(map.maxOSD),
       "flags": flags.joined(separator: ","), "flags_num": Int(map.flags), "flags_set": flags,
       "pools": poolReport(), "osds": osds,
+      "pg_temp": map.pgTemp.sorted { $0.key < $1.key }.map { pg, osds in
+        ["pgid": "\(pg)", "osds": osds.map(Int.init)] as [String: Any]
+      },
     ]
   }
 

@@ -121,6 +121,7 @@ struct OSDMapService {
         return try markDown(fields, prefix: prefix, stamp: stamp, &pending)
       case "osd out", "osd in": return try markOutOrIn(fields, prefix: prefix, &pending)
       case "osd set", "osd unset": return try setFlag(fields, set: prefix == "osd set", &pending)
+      case "osd pg-temp": return try setPGTemp(fields, &pending)
       default:
         return .error(.invalid, "unknown command '\(prefix)'")
       }
@@ -129,8 +130,18 @@ struct OSDMapService {
     }
   }
 
-  /// Makes the pending epoch current and writes it; nil when nothing changed.
+  /// Makes the pending epoch current and writes it; nil when nothing changed. Every new epoch
+  /// drops the pg_temp entries it made meaningless.
   mutating func commit(_ pending: Pending, into t: inout MonStoreTransaction) -> ByteBuffer? {
+    var pending = pending
+    if pending.changed {
+      do {
+        try cleanTemps(&pending)
+      } catch {
+        // Only a map that cannot take the clean-up; keep its epoch without it.
+        Log.shared.error("mon", "pg_temp clean-up failed: \(error)")
+      }
+    }
     for (osd, since) in pending.downChanges {
       downSince[osd] = since
       if let since {

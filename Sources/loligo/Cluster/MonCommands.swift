@@ -197,6 +197,7 @@ struct OSDCommand: ParsableCommand {
     abstract: "The OSD map: dump, tree; mark OSDs down, out, in; set and unset cluster flags.",
     subcommands: [
       Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self, SetFlag.self, UnsetFlag.self,
+      PGTemp.self,
     ])
 
   struct Dump: ParsableCommand {
@@ -217,7 +218,11 @@ struct OSDCommand: ParsableCommand {
           let up = (osd["up"] as? Int) == 1 ? "up" : "down"
           let isIn = (osd["in"] as? Int) == 1 ? "in" : "out"
           text +=
-            "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+            "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) up_thru \(osd["up_thru"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+        }
+        for entry in d["pg_temp"] as? [[String: Any]] ?? [] {
+          let osds = (entry["osds"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+          text += "pg_temp \(entry["pgid"] ?? "") [\(osds)]\n"
         }
         return text
       }
@@ -287,6 +292,29 @@ struct OSDCommand: ParsableCommand {
     @OptionGroup var options: ClusterOptions
     func run() throws {
       print(try options.run(["prefix": "osd in", "ids": try OSDCommand.parse(ids)]).status)
+    }
+  }
+
+  struct PGTemp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "pg-temp", abstract: "Force a PG's acting set (no OSDs: remove the override).",
+      discussion: """
+        The OSDs must exist and be up, at most the pool's size, no OSD twice. The monitors drop \
+        the entry by themselves once it equals the PG's up set or none of its OSDs is up.
+
+        Examples:
+          loligo osd pg-temp 1.a 2 0
+          loligo osd pg-temp 1.a
+        """)
+    @Argument(help: "The PG (POOL.SEED, e.g. 1.a).") var pgid: String
+    @Argument(help: "OSD ids (3 or osd.3), primary first.") var ids: [String] = []
+    @OptionGroup var options: ClusterOptions
+    func validate() throws { _ = try PGCommand.parsePGID(pgid) }
+    func run() throws {
+      print(
+        try options.run([
+          "prefix": "osd pg-temp", "pgid": pgid, "id": try OSDCommand.parse(ids),
+        ]).status)
     }
   }
 
