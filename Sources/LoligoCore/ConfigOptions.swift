@@ -141,6 +141,10 @@ extension ConfigOption {
   public static let monOSDDownOutInterval = ConfigOption(
     "mon_osd_down_out_interval", .double(0...86400 * 30), default: .double(600),
     "Seconds an OSD may stay down before the monitors mark it out (0 = never).")
+  public static let monPGStatsTimeout = ConfigOption(
+    "mon_pg_stats_timeout", .double(0.5...86400), default: .double(10),
+    "Seconds after which a PG whose primary sent no statistics shows as stale, and a PG never reported counts as inactive (Loligo's; short, as local clusters live seconds)."
+  )
   public static let osdPoolDefaultSize = ConfigOption(
     "osd_pool_default_size", .int(1...10), default: .int(3), "Replicas of a new pool.")
   public static let osdPoolDefaultMinSize = ConfigOption(
@@ -204,6 +208,7 @@ extension ConfigOption {
     .msAsyncRdmaCm, .msRdmaZeroCopyThreshold, .msRdmaZeroCopyInflight, .fsid, .monHost, .publicAddr,
     .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
+    .monPGStatsTimeout,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
     .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
     .objecterInflightOps, .objecterInflightOpBytes, .clientOpTimeout,

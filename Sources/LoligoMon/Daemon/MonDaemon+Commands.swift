@@ -38,7 +38,11 @@ extension MonDaemon {
     guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
       return reply(.error(.invalid, "command is not a JSON object with a prefix"))
     }
-    if let read = services.read(prefix, fields, status: core.status) {
+    if let answer = pgMapCommand(prefix, fields) { return reply(answer) }
+    let pgs =
+      ["status", "health"].contains(prefix) && status.role == .leader
+      ? pgMap.summary(services.osdmap.map, now: Self.seconds()) : nil
+    if let read = services.read(prefix, fields, status: core.status, pgmap: pgs) {
       let serving = status.role == .leader || core.isReadable(now: Self.now())
       // Status reports work even out of quorum; data reads need a valid lease.
       if serving || ["quorum_status", "status", "health", "mon dump"].contains(prefix) {

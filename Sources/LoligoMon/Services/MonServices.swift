@@ -137,7 +137,11 @@ final class MonServices {
   // MARK: reads
 
   /// Answers a read-only command from the applied state; nil if `prefix` is not a read.
-  func read(_ prefix: String, _ fields: [String: Any], status: MonStatus) -> CommandResult? {
+  /// `pgmap` is the leader's PG totals for `status` and `health` (nil elsewhere: every PG
+  /// shows as unknown).
+  func read(
+    _ prefix: String, _ fields: [String: Any], status: MonStatus, pgmap: PGMapSummary? = nil
+  ) -> CommandResult? {
     let map = osdmap.map
     switch prefix {
     case "config-key get":
@@ -162,7 +166,10 @@ final class MonServices {
     case "mon dump":
       return .json(monmapReport())
     case "status", "health":
-      var report: [String: Any] = ["fsid": fsid.uuidString.lowercased(), "health": health(status)]
+      let pgs = pgmap ?? PGMap(now: 0, staleAfter: .infinity, map: map).summary(map, now: 0)
+      var report: [String: Any] = [
+        "fsid": fsid.uuidString.lowercased(), "health": health(status, pgs: pgs),
+      ]
       if prefix == "status" {
         report["election_epoch"] = status.electionEpoch
         report["quorum"] = quorumReport(status)["quorum"]
@@ -179,6 +186,7 @@ final class MonServices {
           "first_committed": status.firstCommitted, "last_committed": status.lastCommitted,
         ]
         report["num_pgs"] = map.pools.values.reduce(0) { $0 + Int($1.pgNum) }
+        report["pgmap"] = pgs.json
         report["config_keys"] = configKeys.count
       }
       return .json(report)
@@ -190,6 +198,19 @@ final class MonServices {
       return .json(poolReport())
     case "osd getmap":
       return CommandResult(0, "epoch \(map.epoch)", output: map.encoded())
+    case "pg map":
+      switch OSDMapService.existingPG(fields["pgid"], in: map) {
+      case .failure(let refusal): return refusal.result
+      case .success(let pgid):
+        guard let mapping = try? map.map(pg: pgid) else {
+          return .error(.noEntry, "pg \(pgid) does not exist")
+        }
+        return .json([
+          "epoch": Int(map.epoch), "pgid": "\(pgid)", "raw_pgid": "\(pgid)",
+          "up": mapping.up.map(Int.init), "acting": mapping.acting.map(Int.init),
+          "up_primary": Int(mapping.upPrimary), "acting_primary": Int(mapping.actingPrimary),
+        ])
+      }
     default:
       return nil
     }
@@ -275,8 +296,8 @@ final class MonServices {
     return ["nodes": nodes]
   }
 
-  func health(_ status: MonStatus) -> [String: Any] {
-    var checks: [String: String] = [:]
+  func health(_ status: MonStatus, pgs: PGMapSummary) -> [String: Any] {
+    var checks = pgs.healthChecks
     let outOfQuorum = monmap.count - Array(status.quorum).count
     if outOfQuorum > 0 {
       checks["MON_DOWN"] = "\(outOfQuorum)/\(monmap.count) mons down"

@@ -69,9 +69,7 @@ extension OSDMapService {
     guard let text = value as? String else {
       return .failure(PGRefusal(result: .error(.invalid, "needs a pgid (POOL.SEED, e.g. 1.a)")))
     }
-    guard text.utf8.count <= 32, let pgid = PGID(text), pgid.pool >= 0,
-      text.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == ".") })
-    else {
+    guard let pgid = PGID(strict: text) else {
       return .failure(
         PGRefusal(result: .error(.invalid, "invalid pgid '\(text)' (POOL.SEED, e.g. 1.a)")))
     }
