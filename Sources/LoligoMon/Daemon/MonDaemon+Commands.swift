@@ -105,6 +105,32 @@ extension MonDaemon {
       .message(tid: tid))
   }
 
+  /// What the leader proposes by itself, once a second.
+  func leaderTick() {
+    proposeAutoOut()
+    proposeTrim()
+  }
+
+  /// The leader trims the OSD map history as far as `OSDMapService.trimTarget` allows, from
+  /// the PGs' last_epoch_clean in its PG map; again after 10 s if the trim did not land.
+  func proposeTrim() {
+    guard !stopped, status.role == .leader else { return }
+    let service = services.osdmap
+    guard
+      let target = OSDMapService.trimTarget(
+        epoch: service.map.epoch, base: service.base.epoch,
+        minEpochs: config.int(.monMinOSDMapEpochs),
+        lastEpochClean: pgMap.minLastEpochClean(service.map))
+    else { return }
+    let now = Self.seconds()
+    if let last = lastTrimProposal, last.to >= target, now - last.at < 10 { return }
+    lastTrimProposal = (target, now)
+    internalTid += 1
+    let payload = MonProposalPayload(
+      fields: ["prefix": "osd trim", "to": Int(target)], stamp: Date().timeIntervalSince1970)
+    step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
+  }
+
   /// The leader marks OSDs out that stayed down longer than `mon_osd_down_out_interval`.
   func proposeAutoOut() {
     let interval = config.double(.monOSDDownOutInterval)

@@ -36,6 +36,8 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   var internalTid: UInt64 = 0
   /// The PGs as their primaries report them; kept while this monitor leads (+PGStats).
   var pgMap: PGMap
+  /// The last `osd trim` this leader proposed, and when (not proposed again meanwhile).
+  var lastTrimProposal: (to: UInt32, at: Double)?
   private(set) var stopped = false
 
   /// Creates a monitor's store from the cluster's monitor map (`loligo-mon --mkfs`).
@@ -98,9 +100,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   public func start() throws {
     try messenger.bind(monmap.monitors[rank].addr)
     coreLoop.execute { self.step(.start) }
-    // The leader marks OSDs out that stayed down too long.
+    // The leader marks OSDs out that stayed down too long and trims the OSD map history.
     coreLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
-      self?.proposeAutoOut()
+      self?.leaderTick()
     }
   }
 

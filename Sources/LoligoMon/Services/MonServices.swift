@@ -20,6 +20,8 @@ final class MonServices {
   static let maxConfigKey = 1024
 
   let fsid: UUID
+  /// Where committed state is read back (the OSD map history when trimming).
+  private(set) var store: any MonStoreReader
   private(set) var monmap: MonMap
   private(set) var osdmap: OSDMapService
   private(set) var configKeys: [String: ByteBuffer]
@@ -49,6 +51,7 @@ final class MonServices {
     }
     monmap = try MonMap(from: &raw)
     fsid = monmap.fsid
+    self.store = store
     guard let service = try OSDMapService(store: store) else {
       throw DaemonStoreError.missing("no OSD map in the store")
     }
@@ -85,6 +88,7 @@ final class MonServices {
     let stamp =
       value.proposals.compactMap { try? MonProposalPayload(decoding: $0.payload).stamp }.max() ?? 0
     var pending = osdmap.begin(stamp: stamp)
+    var trimTo: UInt32?
     for proposal in value.proposals {
       let key = ClientKey(clientId: proposal.clientId, tid: proposal.tid)
       guard let payload = try? MonProposalPayload(decoding: proposal.payload) else {
@@ -95,12 +99,21 @@ final class MonServices {
       let prefix = fields["prefix"] as? String ?? ""
       if prefix.hasPrefix("config-key ") {
         applied.results[key] = applyConfigKey(prefix, fields, payload.input, &applied.transaction)
+      } else if prefix == "osd trim" {
+        // The leader's own: how far the OSD map history may go (after this value's epoch).
+        guard let to = (fields["to"] as? Int).flatMap({ UInt32(exactly: $0) }) else {
+          applied.results[key] = .error(.invalid, "osd trim needs to, an epoch")
+          continue
+        }
+        trimTo = max(trimTo ?? 0, to)
+        applied.results[key] = CommandResult(0, "trim osdmap history to \(to)")
       } else {
         applied.results[key] = osdmap.apply(
           fields, prefix: prefix, stamp: payload.stamp, into: &pending)
       }
     }
     applied.osdmapIncremental = osdmap.commit(pending, into: &applied.transaction)
+    if let trimTo { osdmap.trim(to: trimTo, store: store, into: &applied.transaction) }
     appliedVersion = value.version
     applied.transaction.ops.append(
       .put(
@@ -321,6 +334,7 @@ final class MonServices {
   /// Reloads everything from the store (after a full sync replaced it).
   func reload(from store: any MonStoreReader) throws {
     let fresh = try MonServices(store: store)
+    self.store = store
     monmap = fresh.monmap
     osdmap = fresh.osdmap
     configKeys = fresh.configKeys

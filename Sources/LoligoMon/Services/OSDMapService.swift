@@ -8,17 +8,19 @@ import NIOCore
 /// failure reports → down, down for `mon_osd_down_out_interval` → out, pool create / set /
 /// delete, `osd down|out|in`, `osd set|unset` flags (noup, nodown, noout, noin obeyed here). Every
 /// committed value that changes the map makes one new epoch, described by one incremental; the
-/// store keeps the newest full map and the last `keepIncrementals` incrementals.
+/// store keeps the newest full map, the full map of the oldest epoch kept (the base) and every
+/// incremental after it, until the leader trims them (+History).
 struct OSDMapService {
   static let prefix = "svc_osdmap"
-  static let keepIncrementals: UInt32 = 500
   static let maxPools = 1024
   static let maxPGsPerPool: UInt32 = 65536
 
   var map: OSDMap
+  /// The full map at `firstIncremental - 1`: the oldest epoch subscribers can still get.
+  var base: OSDMap
   /// When each down OSD went down (proposer's wall clock), for the automatic out.
   var downSince: [Int32: Double] = [:]
-  /// The oldest incremental kept.
+  /// The oldest incremental kept (the base's epoch + 1).
   var firstIncremental: UInt32
   /// The boot nonce (process instance) of each OSD's last boot: a boot repeating it while the
   /// OSD is up at the same address is a duplicate. In the store, so every monitor decides alike.
@@ -27,12 +29,14 @@ struct OSDMapService {
   // MARK: store
 
   static func fullKey() -> String { "full" }
+  static let baseKey = "base"
   static func incrementalKey(_ epoch: UInt32) -> String {
     "inc/" + MonStoreKeys.version(UInt64(epoch))
   }
 
   init(map: OSDMap) {
     self.map = map
+    base = map
     firstIncremental = map.epoch + 1
   }
 
@@ -40,7 +44,14 @@ struct OSDMapService {
     guard let full = store.get(prefix: Self.prefix, key: Self.fullKey()) else { return nil }
     var buffer = full
     map = try OSDMap(from: &buffer)
-    firstIncremental = UInt32(store.getUInt64(prefix: Self.prefix, key: "first_inc"))
+    if var stored = store.get(prefix: Self.prefix, key: Self.baseKey) {
+      base = try OSDMap(from: &stored)
+      firstIncremental = base.epoch + 1
+    } else {
+      // A store from before the base was kept: the history starts at the newest map.
+      base = map
+      firstIncremental = map.epoch + 1
+    }
     for entry in store.scan(prefix: Self.prefix, after: "down/", limit: 100_000)
     where entry.key.hasPrefix("down/") {
       if let osd = Int32(entry.key.dropFirst(5)), let bits = entry.value.littleEndianUInt64 {
@@ -58,11 +69,7 @@ struct OSDMapService {
   /// Puts for the whole state (mkfs).
   func storeAll(into t: inout MonStoreTransaction) {
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
-    t.ops.append(
-      .put(
-        prefix: Self.prefix, key: "first_inc",
-        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
-    )
+    t.ops.append(.put(prefix: Self.prefix, key: Self.baseKey, value: base.encoded()))
   }
 
   /// An incremental the incremental history holds, or nil.
@@ -167,15 +174,6 @@ struct OSDMapService {
     let encoded = pending.incremental.encoded()
     t.ops.append(.put(prefix: Self.prefix, key: Self.incrementalKey(map.epoch), value: encoded))
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
-    while map.epoch >= firstIncremental && map.epoch - firstIncremental >= Self.keepIncrementals {
-      t.ops.append(.delete(prefix: Self.prefix, key: Self.incrementalKey(firstIncremental)))
-      firstIncremental += 1
-    }
-    t.ops.append(
-      .put(
-        prefix: Self.prefix, key: "first_inc",
-        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
-    )
     return encoded
   }
 
