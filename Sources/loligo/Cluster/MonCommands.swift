@@ -13,11 +13,22 @@ struct ClusterOptions: ParsableArguments {
 
   enum OutputFormat: String, ExpressibleByArgument { case plain, json }
 
+  /// A monitor client for this cluster (the caller shuts it down).
+  func connect() throws -> MonClient {
+    try MonClient.connect(config: try ClusterClient.config(path: conf))
+  }
+
   /// Runs one monitor command; prints its output; throws (exit non-zero) on an error reply.
   func run(_ fields: [String: Any], input: ByteBuffer = ByteBuffer()) throws -> MonCommandReply {
-    let config = try ClusterClient.config(path: conf)
-    let client = try MonClient.connect(config: config)
+    let client = try connect()
     defer { client.shutdown() }
+    return try run(fields, input: input, on: client)
+  }
+
+  /// Runs one monitor command on `client`; throws on an error reply.
+  func run(_ fields: [String: Any], input: ByteBuffer = ByteBuffer(), on client: MonClient)
+    throws -> MonCommandReply
+  {
     let reply: MonCommandReply
     do {
       reply = try client.commandSync(fields, input: input, timeout: .seconds(timeout))
@@ -31,8 +42,8 @@ struct ClusterOptions: ParsableArguments {
     return reply
   }
 
-  func json(_ fields: [String: Any]) throws -> Any {
-    let reply = try run(fields)
+  func json(_ fields: [String: Any], on client: MonClient? = nil) throws -> Any {
+    let reply = try client.map { try run(fields, on: $0) } ?? run(fields)
     guard
       let value = try? JSONSerialization.jsonObject(
         with: Data(reply.outputString.utf8), options: [.fragmentsAllowed])
@@ -46,40 +57,6 @@ struct ClusterOptions: ParsableArguments {
       print(try ClusterClient.render(value))
     } else {
       print(plain(value), terminator: "")
-    }
-  }
-}
-
-/// `loligo status`: the cluster at a glance, like `ceph -s`.
-struct StatusCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "status", abstract: "Quorum, leader, map epochs, OSD counts, pools and health.")
-  @OptionGroup var options: ClusterOptions
-
-  func run() throws {
-    let status = try options.json(["prefix": "status"])
-    try options.emit(status) { value in
-      let s = value as? [String: Any] ?? [:]
-      let health = s["health"] as? [String: Any] ?? [:]
-      let checks = (health["checks"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }
-      let monmap = s["monmap"] as? [String: Any] ?? [:]
-      let mons = (monmap["mons"] as? [[String: Any]] ?? []).count
-      let quorum = s["quorum_names"] as? [String] ?? []
-      let osdmap = s["osdmap"] as? [String: Any] ?? [:]
-      let pools = s["pools"] as? [[String: Any]] ?? []
-      var text =
-        "  cluster:\n    id:     \(s["fsid"] ?? "?")\n    health: \(health["status"] ?? "?")\n"
-      for (name, message) in checks { text += "            \(name): \(message)\n" }
-      text += "\n  services:\n"
-      text +=
-        "    mon: \(mons) daemons, quorum \(quorum.joined(separator: ",")) (leader \(s["quorum_leader_name"] ?? "-"), election epoch \(s["election_epoch"] ?? 0))\n"
-      text +=
-        "    osd: \(osdmap["num_osds"] ?? 0) osds: \(osdmap["num_up_osds"] ?? 0) up, \(osdmap["num_in_osds"] ?? 0) in (osdmap epoch \(osdmap["epoch"] ?? 0))\n"
-      let paxos = s["paxos"] as? [String: Any] ?? [:]
-      text += "\n  data:\n    pools:   \(pools.count) pools, \(s["num_pgs"] ?? 0) pgs\n"
-      text +=
-        "    paxos:   versions \(paxos["first_committed"] ?? 0)...\(paxos["last_committed"] ?? 0), \(s["config_keys"] ?? 0) config keys\n"
-      return text
     }
   }
 }
