@@ -185,7 +185,8 @@ struct OSDCommand: ParsableCommand {
       try options.emit(try options.json(["prefix": "osd dump"])) { value in
         let d = value as? [String: Any] ?? [:]
         var text =
-          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nflags \(d["flags"] ?? "")\n"
+          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\n"
+          + "flags\((d["flags"] as? String).map { $0.isEmpty ? "" : " " + $0 } ?? "")\n"
           + "max_osd \(d["max_osd"] ?? 0)\n"
         for pool in d["pools"] as? [[String: Any]] ?? [] {
           text +=
@@ -286,8 +287,8 @@ struct OSDCommand: ParsableCommand {
     @Argument(help: "The PG (POOL.SEED, e.g. 1.a).") var pgid: String
     @Argument(help: "OSD ids (3 or osd.3), primary first.") var ids: [String] = []
     @OptionGroup var options: ClusterOptions
-    func validate() throws { _ = try PGCommand.parsePGID(pgid) }
     func run() throws {
+      try PGCommand.parsePGID(pgid)
       print(
         try options.run([
           "prefix": "osd pg-temp", "pgid": pgid, "id": try OSDCommand.parse(ids),
@@ -302,7 +303,7 @@ struct OSDCommand: ParsableCommand {
 
   static func validateFlag(_ key: String) throws {
     guard flagKeys.contains(key) else {
-      throw ValidationError("unknown flag '\(key)' (one of \(flagKeys.joined(separator: ", ")))")
+      throw ClusterError("unknown flag '\(key)' (one of \(flagKeys.joined(separator: ", ")))")
     }
   }
 
@@ -321,8 +322,10 @@ struct OSDCommand: ParsableCommand {
     @Argument(help: "noup, nodown, noout, noin, nobackfill, norecover, pauserd, pausewr, pause.")
     var key: String
     @OptionGroup var options: ClusterOptions
-    func validate() throws { try OSDCommand.validateFlag(key) }
-    func run() throws { print(try options.run(["prefix": "osd set", "key": key]).status) }
+    func run() throws {
+      try OSDCommand.validateFlag(key)
+      print(try options.run(["prefix": "osd set", "key": key]).status)
+    }
   }
 
   struct UnsetFlag: ParsableCommand {
@@ -330,8 +333,10 @@ struct OSDCommand: ParsableCommand {
       commandName: "unset", abstract: "Unset a cluster flag.")
     @Argument(help: "A flag `osd set` takes.") var key: String
     @OptionGroup var options: ClusterOptions
-    func validate() throws { try OSDCommand.validateFlag(key) }
-    func run() throws { print(try options.run(["prefix": "osd unset", "key": key]).status) }
+    func run() throws {
+      try OSDCommand.validateFlag(key)
+      print(try options.run(["prefix": "osd unset", "key": key]).status)
+    }
   }
 }
 
