@@ -223,6 +223,45 @@ final class PGStatusToolTests: XCTestCase {
     XCTAssertEqual(first.advance(nil)?.epoch, first.newest)
   }
 
+  /// The base full map a subscriber from epoch 1 gets now.
+  func baseEpoch(_ client: MonClient) throws -> UInt32 {
+    let updates = UpdateRecorder()
+    client.onMap(MessageType.osdMap) { message in
+      if let update = try? OSDMapUpdate(message) { updates.record(update) }
+    }
+    client.subscribe("osdmap", from: 1, onetime: true)
+    let deadline = Date().addingTimeInterval(10)
+    while updates.all.isEmpty && Date() < deadline { usleep(20_000) }
+    return try XCTUnwrap(updates.all.first?.fullMaps.keys.min())
+  }
+
+  func testHistoryIsTrimmedOnlyOnceEveryPGHasReported() throws {
+    let cluster = try TestCluster(mons: 1, extra: ["--set", "mon_min_osdmap_epochs=3"])
+    defer { cluster.tearDown() }
+    let client = try cluster.client()
+    defer { client.shutdown() }
+    _ = try fakeOSDs(client)
+    for index in 0..<6 {
+      let flag = try client.commandSync([
+        "prefix": index % 2 == 0 ? "osd set" : "osd unset", "key": "noin",
+      ])
+      XCTAssertEqual(flag.result, 0)
+    }
+    // No PG has reported: after a few leader ticks the history still starts at epoch 1.
+    sleep(3)
+    XCTAssertEqual(try baseEpoch(client), 1)
+    // Every PG reports last_epoch_clean = the newest epoch: the leader keeps only 3 epochs.
+    let map = try osdMap(client)
+    try report(client, map)
+    let deadline = Date().addingTimeInterval(15)
+    var base: UInt32 = 1
+    while base == 1 && Date() < deadline {
+      usleep(500_000)
+      base = try baseEpoch(client)
+    }
+    XCTAssertEqual(base, map.epoch - 2)
+  }
+
   func testStatusWatchPrintsChangesAndStopsOnSIGINT() throws {
     let cluster = try TestCluster(mons: 1)
     defer { cluster.tearDown() }
