@@ -143,7 +143,7 @@ extension ConfigOption {
     "Seconds an OSD may stay down before the monitors mark it out (0 = never).")
   public static let monMinOSDMapEpochs = ConfigOption(
     "mon_min_osdmap_epochs", .int(1...10_000_000), default: .int(500),
-    "OSD map epochs the monitors keep at least (full map of the oldest, then incrementals); older ones go only once every PG has reported a later last_epoch_clean."
+    "OSD map epochs the monitors keep at least (the oldest as a full map, then incrementals); older ones are trimmed only once every PG has reported, and never one at or after the smallest last_epoch_clean of all PGs."
   )
   public static let monPGStatsTimeout = ConfigOption(
     "mon_pg_stats_timeout", .double(0.5...86400), default: .double(10),
