@@ -141,8 +141,14 @@ final class OSDMapHistoryTests: XCTestCase {
     }
     XCTAssertEqual(h.services.osdmap.base.epoch, newest + 1, "5000: as far as the newest")
     XCTAssertTrue(updates(h, from: 1)[0].incrementals.isEmpty)
-    // A restart and a full sync (only the service prefixes copied) see the same history.
+    // A restart and a full sync (only the service prefixes copied) see the same history, and
+    // the down times and boot nonces that sort around it.
+    h.run(["prefix": "osd unset", "key": "nodown"])
+    h.run(["prefix": "osd failure", "ids": [2]], stamp: 4321)
+    h.run(["prefix": "osd boot", "id": 0, "addr": "127.0.0.1:7000", "nonce": 99])
     let restarted = try MonServices(store: h.store)
+    XCTAssertEqual(restarted.osdmap.downSince, [2: 4321])
+    XCTAssertEqual(restarted.osdmap.bootNonces, [0: 99])
     XCTAssertEqual(restarted.osdmap.base, h.services.osdmap.base)
     XCTAssertEqual(restarted.osdmap.firstIncremental, h.services.osdmap.firstIncremental)
     let synced = InMemoryMonStore()

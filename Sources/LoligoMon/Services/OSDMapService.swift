@@ -52,17 +52,31 @@ struct OSDMapService {
       base = map
       firstIncremental = map.epoch + 1
     }
-    for entry in store.scan(prefix: Self.prefix, after: "down/", limit: 100_000)
-    where entry.key.hasPrefix("down/") {
+    for entry in Self.scan(store, "down/") {
       if let osd = Int32(entry.key.dropFirst(5)), let bits = entry.value.littleEndianUInt64 {
         downSince[osd] = Double(bitPattern: bits)
       }
     }
-    for entry in store.scan(prefix: Self.prefix, after: "nonce/", limit: Int(OSDMap.maximumOSDs))
-    where entry.key.hasPrefix("nonce/") {
+    for entry in Self.scan(store, "nonce/") {
       if let osd = Int32(entry.key.dropFirst(6)), let nonce = entry.value.littleEndianUInt64 {
         bootNonces[osd] = nonce
       }
+    }
+  }
+
+  /// The service's keys starting with `start`, read in batches that stop at the first other
+  /// key (the incremental history sorts among them and may be long).
+  static func scan(_ store: any MonStoreReader, _ start: String) -> [MonStoreEntry] {
+    var entries: [MonStoreEntry] = []
+    var after = start
+    while true {
+      let batch = store.scan(prefix: prefix, after: after, limit: 1024)
+      let matching = batch.prefix { $0.key.hasPrefix(start) }
+      entries += matching
+      guard matching.count == batch.count, batch.count == 1024, let last = batch.last else {
+        return entries
+      }
+      after = last.key
     }
   }
 
