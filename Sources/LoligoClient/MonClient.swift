@@ -183,14 +183,15 @@ public final class MonClient: Dispatcher, @unchecked Sendable {  // mutable stat
     return connection
   }
 
-  /// Drops `connection` (if still current), picks the next monitor and resends what waited on it.
-  private func abandon(_ connection: Connection, reason: String) {
+  /// Drops `connection` (if still current), picks the next monitor (`next`, else the one after
+  /// it) and resends what waited on it.
+  private func abandon(_ connection: Connection, reason: String, next: Int? = nil) {
     let plan: (next: Connection, resend: [(UInt64, MonCommand)], giveUp: [Pending])? = lock.withLock
     {
       guard !closed else { return nil }
       if current === connection {
         current = nil
-        currentRank = (currentRank + 1) % max(monmap.count, 1)
+        currentRank = next ?? (currentRank + 1) % max(monmap.count, 1)
         leaderRank = nil
       }
       let replacement = session()
@@ -224,10 +225,18 @@ public final class MonClient: Dispatcher, @unchecked Sendable {  // mutable stat
     case MessageType.monCommandReply:
       guard let reply = try? MonCommandReply(message) else { return }
       if MonClient.retryCodes.contains(reply.result), let connection = message.connection {
-        // Not in quorum, or electing: ask another monitor shortly.
+        // Not in quorum, or electing: ask another monitor shortly. A monitor that names the
+        // leader (a command only the leader answers) sends us straight there.
+        let leader: Int? = lock.withLock {
+          let named = Int(reply.leader)
+          guard current === connection, named >= 0, named < monmap.count,
+            named != currentRank % max(monmap.count, 1)
+          else { return nil }
+          return named
+        }
         let loop = connection.loop
-        loop.scheduleTask(in: .milliseconds(100)) { [weak self] in
-          self?.abandon(connection, reason: "monitor says: \(reply.status)")
+        loop.scheduleTask(in: leader == nil ? .milliseconds(100) : .zero) { [weak self] in
+          self?.abandon(connection, reason: "monitor says: \(reply.status)", next: leader)
         }
         return
       }

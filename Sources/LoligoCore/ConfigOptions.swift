@@ -141,6 +141,22 @@ extension ConfigOption {
   public static let monOSDDownOutInterval = ConfigOption(
     "mon_osd_down_out_interval", .double(0...86400 * 30), default: .double(600),
     "Seconds an OSD may stay down before the monitors mark it out (0 = never).")
+  public static let monMinOSDMapEpochs = ConfigOption(
+    "mon_min_osdmap_epochs", .int(1...10_000_000), default: .int(500),
+    "OSD map epochs the monitors keep at least (the oldest as a full map, then incrementals); older ones are trimmed only once every PG has reported, and never one at or after the smallest last_epoch_clean of all PGs."
+  )
+  public static let monPGStatsTimeout = ConfigOption(
+    "mon_pg_stats_timeout", .double(0.5...86400), default: .double(10),
+    "Seconds after which a PG whose primary sent no statistics shows as stale, and a PG never reported counts as inactive (Loligo's; short, as local clusters live seconds)."
+  )
+  public static let osdMapMessageMax = ConfigOption(
+    "osd_map_message_max", .int(1...1000), default: .int(40),
+    "OSD map epochs (full maps and incrementals) the monitors put in one message to a subscriber; more go in further messages."
+  )
+  public static let osdMapMessageMaxBytes = ConfigOption(
+    "osd_map_message_max_bytes", .size(4096...(1 << 30)), default: .int(10 << 20),
+    "Bytes of OSD maps the monitors put in one message to a subscriber (a single larger map still goes, alone)."
+  )
   public static let osdPoolDefaultSize = ConfigOption(
     "osd_pool_default_size", .int(1...10), default: .int(3), "Replicas of a new pool.")
   public static let osdPoolDefaultMinSize = ConfigOption(
@@ -228,6 +244,7 @@ extension ConfigOption {
     .msAsyncRdmaCm, .msRdmaZeroCopyThreshold, .msRdmaZeroCopyInflight, .fsid, .monHost, .publicAddr,
     .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
+    .monMinOSDMapEpochs, .monPGStatsTimeout, .osdMapMessageMax, .osdMapMessageMaxBytes,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
     .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
     .osdMinPGLogEntries, .osdMaxPGLogEntries, .osdRecoveryMaxActive, .osdMaxBackfills,

@@ -10,7 +10,8 @@ import NIOCore
 /// leader and Paxos, and the reply comes after the commit.
 public struct MonCommand: Sendable, Equatable {
   public static let version: UInt8 = 1
-  public static let maxCommandBytes = 64 << 10
+  /// Largest command JSON: an OSD's `pg stats` names every PG it leads (some 400 bytes each).
+  public static let maxCommandBytes = 1 << 20
 
   public var fsid: UUID
   /// The command as a JSON object: `{"prefix": "config-key set", "key": "a", "val": "b"}`.

@@ -12,6 +12,10 @@ struct Loligo: ParsableCommand {
       arguments.removeFirst(2)
       arguments.insert(contentsOf: pool, at: 1)
     }
+    // `loligo pg PGID query` (Ceph's order) is `loligo pg query PGID`.
+    if arguments.count >= 3, arguments[0] == "pg", arguments[2] == "query" {
+      arguments.swapAt(1, 2)
+    }
     main(arguments)
   }
 
@@ -21,7 +25,8 @@ struct Loligo: ParsableCommand {
     subcommands: [
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
       ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
-      OSDCommand.self, ConfigKeyCommand.self, DaemonCommand.self, MonBenchCommand.self,
+      OSDCommand.self, PGCommand.self, ConfigKeyCommand.self, DaemonCommand.self,
+      MonBenchCommand.self,
       PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self,
       ListObjectsCommand.self,
       BenchCommand.self, CleanupCommand.self, TraceCommand.self,

@@ -15,7 +15,7 @@ extension MonDaemon {
   static let writeCommands: Set<String> = [
     "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
     "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
-    "osd out", "osd in",
+    "osd out", "osd in", "osd set", "osd unset", "osd alive", "osd pg-temp",
   ]
 
   func handleCommand(_ message: Message) {
@@ -38,7 +38,11 @@ extension MonDaemon {
     guard let fields = command.fields, let prefix = fields["prefix"] as? String else {
       return reply(.error(.invalid, "command is not a JSON object with a prefix"))
     }
-    if let read = services.read(prefix, fields, status: core.status) {
+    if let answer = pgMapCommand(prefix, fields) { return reply(answer) }
+    let pgs =
+      ["status", "health"].contains(prefix) && status.role == .leader
+      ? pgMap.summary(services.osdmap.map, now: Self.seconds()) : nil
+    if let read = services.read(prefix, fields, status: core.status, pgmap: pgs) {
       let serving = status.role == .leader || core.isReadable(now: Self.now())
       // Status reports work even out of quorum; data reads need a valid lease.
       if serving || ["quorum_status", "status", "health", "mon dump"].contains(prefix) {
@@ -49,7 +53,11 @@ extension MonDaemon {
     guard Self.writeCommands.contains(prefix) else {
       return reply(.error(.invalid, "unknown command '\(prefix)'"))
     }
+    if prefix == "osd boot", let answer = services.osdmap.preprocessBoot(fields) {
+      return reply(answer)  // a duplicate, or noup: no proposal needed
+    }
     var filled = fields
+    filled["auto"] = nil  // only the leader's own automatic out says this
     if prefix == "osd pool create" {
       if filled["size"] == nil { filled["size"] = config.int(.osdPoolDefaultSize) }
       if filled["pg_num"] == nil { filled["pg_num"] = config.int(.osdPoolDefaultPGNum) }
@@ -97,6 +105,32 @@ extension MonDaemon {
       .message(tid: tid))
   }
 
+  /// What the leader proposes by itself, once a second.
+  func leaderTick() {
+    proposeAutoOut()
+    proposeTrim()
+  }
+
+  /// The leader trims the OSD map history as far as `OSDMapService.trimTarget` allows, from
+  /// the PGs' last_epoch_clean in its PG map; again after 10 s if the trim did not land.
+  func proposeTrim() {
+    guard !stopped, status.role == .leader else { return }
+    let service = services.osdmap
+    guard
+      let target = OSDMapService.trimTarget(
+        epoch: service.map.epoch, base: service.base.epoch,
+        minEpochs: config.int(.monMinOSDMapEpochs),
+        lastEpochClean: pgMap.minLastEpochClean(service.map))
+    else { return }
+    let now = Self.seconds()
+    if let last = lastTrimProposal, last.to >= target, now - last.at < 10 { return }
+    lastTrimProposal = (target, now)
+    internalTid += 1
+    let payload = MonProposalPayload(
+      fields: ["prefix": "osd trim", "to": Int(target)], stamp: Date().timeIntervalSince1970)
+    step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
+  }
+
   /// The leader marks OSDs out that stayed down longer than `mon_osd_down_out_interval`.
   func proposeAutoOut() {
     let interval = config.double(.monOSDDownOutInterval)
@@ -105,7 +139,8 @@ extension MonDaemon {
     guard !due.isEmpty else { return }
     internalTid += 1
     let payload = MonProposalPayload(
-      fields: ["prefix": "osd out", "ids": due.map(Int.init)], stamp: Date().timeIntervalSince1970)
+      fields: ["prefix": "osd out", "ids": due.map(Int.init), "auto": true],
+      stamp: Date().timeIntervalSince1970)
     step(.client(ClientRequest(clientId: 0, tid: internalTid, payload: payload.encoded())))
   }
 }

@@ -28,28 +28,14 @@ extension MonDaemon {
     }
   }
 
-  /// Sends a subscriber what it lacks: incrementals from `next` if we still hold them, else the
-  /// full current map.
+  /// Sends a subscriber what it lacks (`OSDMapService.updates`).
   private func send(_ subscriber: inout Subscriber) {
     let map = services.osdmap.map
     guard subscriber.next <= map.epoch else { return }
-    var update = OSDMapUpdate(
-      fsid: monmap.fsid, oldest: services.osdmap.firstIncremental, newest: map.epoch)
-    if subscriber.next == 0 || subscriber.next < services.osdmap.firstIncremental
-      || map.epoch - subscriber.next >= UInt32(OSDMapUpdate.maxMaps)
-    {
-      update.fullMaps[map.epoch] = map.encoded()
-    } else {
-      for epoch in subscriber.next...map.epoch {
-        guard let inc = OSDMapService.incremental(epoch, store: store) else {
-          update.incrementals = [:]
-          update.fullMaps[map.epoch] = map.encoded()
-          break
-        }
-        update.incrementals[epoch] = inc
-      }
-    }
-    subscriber.connection.send(update.message())
+    let updates = services.osdmap.updates(
+      from: subscriber.next, fsid: monmap.fsid, store: store,
+      maxMaps: config.int(.osdMapMessageMax), maxBytes: config.int(.osdMapMessageMaxBytes))
+    for update in updates { subscriber.connection.send(update.message()) }
     subscriber.next = map.epoch + 1
   }
 

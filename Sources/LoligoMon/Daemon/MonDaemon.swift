@@ -34,6 +34,10 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   var results: [MonServices.ClientKey: (version: UInt64, result: CommandResult)] = [:]
   var subscribers: [ObjectIdentifier: Subscriber] = [:]
   var internalTid: UInt64 = 0
+  /// The PGs as their primaries report them; kept while this monitor leads (+PGStats).
+  var pgMap: PGMap
+  /// The last `osd trim` this leader proposed, and when (not proposed again meanwhile).
+  var lastTrimProposal: (to: UInt32, at: Double)?
   private(set) var stopped = false
 
   /// Creates a monitor's store from the cluster's monitor map (`loligo-mon --mkfs`).
@@ -79,6 +83,9 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     coreConfig.serviceStorePrefixes = Array(MonServices.storePrefixes).sorted()
     core = MonitorCore(config: coreConfig, store: store)
     status = core.status
+    pgMap = PGMap(
+      now: Self.seconds(), staleAfter: config.double(.monPGStatsTimeout),
+      map: services.osdmap.map)
     messenger = try Messenger(
       name: EntityName(.mon, Int64(rank)), config: config, policy: .statelessServer,
       nonce: UInt32(getpid()))
@@ -87,13 +94,15 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   }
 
   static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+  /// The monotonic clock in seconds (the PG map's).
+  static func seconds() -> Double { Double(now()) / 1e9 }
 
   public func start() throws {
     try messenger.bind(monmap.monitors[rank].addr)
     coreLoop.execute { self.step(.start) }
-    // The leader marks OSDs out that stayed down too long.
+    // The leader marks OSDs out that stayed down too long and trims the OSD map history.
     coreLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
-      self?.proposeAutoOut()
+      self?.leaderTick()
     }
   }
 
@@ -154,7 +163,10 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       for (key, result) in applied.results where waiting[key] != nil {
         results[key] = (value.version, result)
       }
-      if applied.osdmapIncremental != nil { publishOSDMap() }
+      if applied.osdmapIncremental != nil {
+        publishOSDMap()
+        pgMap.observe(services.osdmap.map, now: Self.seconds())
+      }
       counters.counter("mon", "committed_versions").add()
     case .storeReplaced:
       do {
@@ -170,6 +182,11 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
           "mon.\(self.name): \(newStatus.role) (election epoch \(newStatus.electionEpoch), leader "
             + "\(newStatus.leader.flatMap { self.monmap.name(ofRank: $0) } ?? "-"), quorum \(newStatus.quorum))"
         }
+      }
+      if (newStatus.role == .leader) != (status.role == .leader) {
+        // A leader starts from nothing: what another leader took, or what this one took
+        // before an election, may be old.
+        resetPGMap()
       }
       status = newStatus
     case .lease:

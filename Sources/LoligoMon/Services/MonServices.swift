@@ -20,6 +20,8 @@ final class MonServices {
   static let maxConfigKey = 1024
 
   let fsid: UUID
+  /// Where committed state is read back (the OSD map history when trimming).
+  private(set) var store: any MonStoreReader
   private(set) var monmap: MonMap
   private(set) var osdmap: OSDMapService
   private(set) var configKeys: [String: ByteBuffer]
@@ -49,6 +51,7 @@ final class MonServices {
     }
     monmap = try MonMap(from: &raw)
     fsid = monmap.fsid
+    self.store = store
     guard let service = try OSDMapService(store: store) else {
       throw DaemonStoreError.missing("no OSD map in the store")
     }
@@ -85,6 +88,7 @@ final class MonServices {
     let stamp =
       value.proposals.compactMap { try? MonProposalPayload(decoding: $0.payload).stamp }.max() ?? 0
     var pending = osdmap.begin(stamp: stamp)
+    var trimTo: UInt32?
     for proposal in value.proposals {
       let key = ClientKey(clientId: proposal.clientId, tid: proposal.tid)
       guard let payload = try? MonProposalPayload(decoding: proposal.payload) else {
@@ -95,12 +99,21 @@ final class MonServices {
       let prefix = fields["prefix"] as? String ?? ""
       if prefix.hasPrefix("config-key ") {
         applied.results[key] = applyConfigKey(prefix, fields, payload.input, &applied.transaction)
+      } else if prefix == "osd trim" {
+        // The leader's own: how far the OSD map history may go (after this value's epoch).
+        guard let to = (fields["to"] as? Int).flatMap({ UInt32(exactly: $0) }) else {
+          applied.results[key] = .error(.invalid, "osd trim needs to, an epoch")
+          continue
+        }
+        trimTo = max(trimTo ?? 0, to)
+        applied.results[key] = CommandResult(0, "trim osdmap history to \(to)")
       } else {
         applied.results[key] = osdmap.apply(
           fields, prefix: prefix, stamp: payload.stamp, into: &pending)
       }
     }
     applied.osdmapIncremental = osdmap.commit(pending, into: &applied.transaction)
+    if let trimTo { osdmap.trim(to: trimTo, store: store, into: &applied.transaction) }
     appliedVersion = value.version
     applied.transaction.ops.append(
       .put(
@@ -137,7 +150,11 @@ final class MonServices {
   // MARK: reads
 
   /// Answers a read-only command from the applied state; nil if `prefix` is not a read.
-  func read(_ prefix: String, _ fields: [String: Any], status: MonStatus) -> CommandResult? {
+  /// `pgmap` is the leader's PG totals for `status` and `health` (nil elsewhere: every PG
+  /// shows as unknown).
+  func read(
+    _ prefix: String, _ fields: [String: Any], status: MonStatus, pgmap: PGMapSummary? = nil
+  ) -> CommandResult? {
     let map = osdmap.map
     switch prefix {
     case "config-key get":
@@ -162,7 +179,10 @@ final class MonServices {
     case "mon dump":
       return .json(monmapReport())
     case "status", "health":
-      var report: [String: Any] = ["fsid": fsid.uuidString.lowercased(), "health": health(status)]
+      let pgs = pgmap ?? PGMap(now: 0, staleAfter: .infinity, map: map).summary(map, now: 0)
+      var report: [String: Any] = [
+        "fsid": fsid.uuidString.lowercased(), "health": health(status, pgs: pgs),
+      ]
       if prefix == "status" {
         report["election_epoch"] = status.electionEpoch
         report["quorum"] = quorumReport(status)["quorum"]
@@ -179,6 +199,7 @@ final class MonServices {
           "first_committed": status.firstCommitted, "last_committed": status.lastCommitted,
         ]
         report["num_pgs"] = map.pools.values.reduce(0) { $0 + Int($1.pgNum) }
+        report["pgmap"] = pgs.json
         report["config_keys"] = configKeys.count
       }
       return .json(report)
@@ -190,6 +211,19 @@ final class MonServices {
       return .json(poolReport())
     case "osd getmap":
       return CommandResult(0, "epoch \(map.epoch)", output: map.encoded())
+    case "pg map":
+      switch OSDMapService.existingPG(fields["pgid"], in: map) {
+      case .failure(let refusal): return refusal.result
+      case .success(let pgid):
+        guard let mapping = try? map.map(pg: pgid) else {
+          return .error(.noEntry, "pg \(pgid) does not exist")
+        }
+        return .json([
+          "epoch": Int(map.epoch), "pgid": "\(pgid)", "raw_pgid": "\(pgid)",
+          "up": mapping.up.map(Int.init), "acting": mapping.acting.map(Int.init),
+          "up_primary": Int(mapping.upPrimary), "acting_primary": Int(mapping.actingPrimary),
+        ])
+      }
     default:
       return nil
     }
@@ -234,12 +268,18 @@ final class MonServices {
       osds.append([
         "osd": index, "up": entry.isUp ? 1 : 0, "in": entry.isIn ? 1 : 0,
         "weight": Double(entry.weight) / 65536, "public_addr": entry.publicAddress,
-        "up_from": Int(entry.upFrom), "down_at": Int(entry.downAt), "state": entry.state.names,
+        "up_from": Int(entry.upFrom), "up_thru": Int(entry.upThru), "down_at": Int(entry.downAt),
+        "state": entry.state.names,
       ])
     }
+    let flags = OSDMapFlags.names(map.flags)
     return [
       "epoch": Int(map.epoch), "fsid": fsid.uuidString.lowercased(), "max_osd": Int(map.maxOSD),
+      "flags": flags.joined(separator: ","), "flags_num": Int(map.flags), "flags_set": flags,
       "pools": poolReport(), "osds": osds,
+      "pg_temp": map.pgTemp.sorted { $0.key < $1.key }.map { pg, osds in
+        ["pgid": "\(pg)", "osds": osds.map(Int.init)] as [String: Any]
+      },
     ]
   }
 
@@ -269,8 +309,8 @@ final class MonServices {
     return ["nodes": nodes]
   }
 
-  func health(_ status: MonStatus) -> [String: Any] {
-    var checks: [String: String] = [:]
+  func health(_ status: MonStatus, pgs: PGMapSummary) -> [String: Any] {
+    var checks = pgs.healthChecks
     let outOfQuorum = monmap.count - Array(status.quorum).count
     if outOfQuorum > 0 {
       checks["MON_DOWN"] = "\(outOfQuorum)/\(monmap.count) mons down"
@@ -278,6 +318,10 @@ final class MonServices {
     let map = osdmap.map
     let down = map.osds.filter { $0.exists && !$0.isUp }.count
     if down > 0 { checks["OSD_DOWN"] = "\(down) osds down" }
+    let flags = OSDMapFlags.names(map.flags)
+    if !flags.isEmpty {
+      checks["OSDMAP_FLAGS"] = "\(flags.joined(separator: ",")) flag(s) set"
+    }
     let up = map.osds.filter(\.isUp).count
     let undersized = map.pools.values.filter { Int($0.size) > up }.map(\.name).sorted()
     if !undersized.isEmpty, map.osds.contains(where: \.exists) {
@@ -290,6 +334,7 @@ final class MonServices {
   /// Reloads everything from the store (after a full sync replaced it).
   func reload(from store: any MonStoreReader) throws {
     let fresh = try MonServices(store: store)
+    self.store = store
     monmap = fresh.monmap
     osdmap = fresh.osdmap
     configKeys = fresh.configKeys

@@ -4,31 +4,39 @@ import LoligoCore
 import LoligoPlacement
 import NIOCore
 
-/// The OSD map on Paxos: OSD boot → up (and in, the first time), failure reports → down, down
-/// for `mon_osd_down_out_interval` → out, pool create / set / delete, `osd down|out|in`. Every
+/// The OSD map on Paxos: OSD boot → up (and in, the first time or after an automatic out),
+/// failure reports → down, down for `mon_osd_down_out_interval` → out, pool create / set /
+/// delete, `osd down|out|in`, `osd set|unset` flags (noup, nodown, noout, noin obeyed here). Every
 /// committed value that changes the map makes one new epoch, described by one incremental; the
-/// store keeps the newest full map and the last `keepIncrementals` incrementals.
+/// store keeps the newest full map, the full map of the oldest epoch kept (the base) and every
+/// incremental after it, until the leader trims them (+History).
 struct OSDMapService {
   static let prefix = "svc_osdmap"
-  static let keepIncrementals: UInt32 = 500
   static let maxPools = 1024
   static let maxPGsPerPool: UInt32 = 65536
 
   var map: OSDMap
+  /// The full map at `firstIncremental - 1`: the oldest epoch subscribers can still get.
+  var base: OSDMap
   /// When each down OSD went down (proposer's wall clock), for the automatic out.
   var downSince: [Int32: Double] = [:]
-  /// The oldest incremental kept.
+  /// The oldest incremental kept (the base's epoch + 1).
   var firstIncremental: UInt32
+  /// The boot nonce (process instance) of each OSD's last boot: a boot repeating it while the
+  /// OSD is up at the same address is a duplicate. In the store, so every monitor decides alike.
+  var bootNonces: [Int32: UInt64] = [:]
 
   // MARK: store
 
   static func fullKey() -> String { "full" }
+  static let baseKey = "base"
   static func incrementalKey(_ epoch: UInt32) -> String {
     "inc/" + MonStoreKeys.version(UInt64(epoch))
   }
 
   init(map: OSDMap) {
     self.map = map
+    base = map
     firstIncremental = map.epoch + 1
   }
 
@@ -36,23 +44,46 @@ struct OSDMapService {
     guard let full = store.get(prefix: Self.prefix, key: Self.fullKey()) else { return nil }
     var buffer = full
     map = try OSDMap(from: &buffer)
-    firstIncremental = UInt32(store.getUInt64(prefix: Self.prefix, key: "first_inc"))
-    for entry in store.scan(prefix: Self.prefix, after: "down/", limit: 100_000)
-    where entry.key.hasPrefix("down/") {
+    if var stored = store.get(prefix: Self.prefix, key: Self.baseKey) {
+      base = try OSDMap(from: &stored)
+      firstIncremental = base.epoch + 1
+    } else {
+      // A store from before the base was kept: the history starts at the newest map.
+      base = map
+      firstIncremental = map.epoch + 1
+    }
+    for entry in Self.scan(store, "down/") {
       if let osd = Int32(entry.key.dropFirst(5)), let bits = entry.value.littleEndianUInt64 {
         downSince[osd] = Double(bitPattern: bits)
       }
+    }
+    for entry in Self.scan(store, "nonce/") {
+      if let osd = Int32(entry.key.dropFirst(6)), let nonce = entry.value.littleEndianUInt64 {
+        bootNonces[osd] = nonce
+      }
+    }
+  }
+
+  /// The service's keys starting with `start`, read in batches that stop at the first other
+  /// key (the incremental history sorts among them and may be long).
+  static func scan(_ store: any MonStoreReader, _ start: String) -> [MonStoreEntry] {
+    var entries: [MonStoreEntry] = []
+    var after = start
+    while true {
+      let batch = store.scan(prefix: prefix, after: after, limit: 1024)
+      let matching = batch.prefix { $0.key.hasPrefix(start) }
+      entries += matching
+      guard matching.count == batch.count, batch.count == 1024, let last = batch.last else {
+        return entries
+      }
+      after = last.key
     }
   }
 
   /// Puts for the whole state (mkfs).
   func storeAll(into t: inout MonStoreTransaction) {
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
-    t.ops.append(
-      .put(
-        prefix: Self.prefix, key: "first_inc",
-        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
-    )
+    t.ops.append(.put(prefix: Self.prefix, key: Self.baseKey, value: base.encoded()))
   }
 
   /// An incremental the incremental history holds, or nil.
@@ -68,6 +99,13 @@ struct OSDMapService {
     var view: OSDMap
     var changed = false
     var downChanges: [Int32: Double?] = [:]
+    var nonceChanges: [Int32: UInt64?] = [:]
+
+    /// An OSD's boot nonce with this value's changes.
+    func nonce(_ osd: Int32, committed: [Int32: UInt64]) -> UInt64? {
+      if let changed = nonceChanges[osd] { return changed }
+      return committed[osd]
+    }
   }
 
   func begin(stamp: Double) -> Pending {
@@ -78,7 +116,7 @@ struct OSDMapService {
   }
 
   /// Folds `change` into the pending incremental (all or nothing).
-  private func stage(_ pending: inout Pending, _ change: (inout OSDMapIncremental) throws -> Void)
+  func stage(_ pending: inout Pending, _ change: (inout OSDMapIncremental) throws -> Void)
     throws
   {
     var candidate = pending.incremental
@@ -93,137 +131,18 @@ struct OSDMapService {
   func apply(_ fields: [String: Any], prefix: String, stamp: Double, into pending: inout Pending)
     -> CommandResult
   {
-    let view = pending.view
     do {
       switch prefix {
-      case "osd pool create":
-        guard let name = fields["pool"] as? String, Self.validName(name) else {
-          return .error(
-            .invalid, "pool name must be 1-128 characters of letters, digits, '-', '_', '.'")
-        }
-        let pgNum = (fields["pg_num"] as? Int) ?? 32
-        let size = (fields["size"] as? Int) ?? 3
-        let minSize = (fields["min_size"] as? Int) ?? (size - size / 2)
-        if let id = view.poolID(named: name), let existing = view.pool(id) {
-          if UInt32(exactly: pgNum) == existing.pgNum && Int(existing.size) == size {
-            return CommandResult(0, "pool '\(name)' already exists")
-          }
-          return .error(.exists, "pool '\(name)' exists with other settings")
-        }
-        guard (1...Int(Self.maxPGsPerPool)).contains(pgNum) else {
-          return .error(.range, "pg_num must be 1...\(Self.maxPGsPerPool)")
-        }
-        guard (1...10).contains(size), (1...size).contains(minSize) else {
-          return .error(.range, "size must be 1...10 and min_size 1...size")
-        }
-        guard view.pools.count < Self.maxPools else { return .error(.range, "too many pools") }
-        let id = view.poolMax + 1
-        try stage(&pending) { inc in
-          inc.newPoolMax = id
-          inc.newPools[id] = Pool(
-            name: name, size: UInt8(size), minSize: UInt8(minSize), pgNum: UInt32(pgNum),
-            lastChange: inc.epoch)
-        }
-        return CommandResult(0, "pool '\(name)' created (id \(id))")
-
-      case "osd pool delete", "osd pool rm":
-        guard let name = fields["pool"] as? String, let id = view.poolID(named: name) else {
-          return CommandResult(0, "pool '\(fields["pool"] ?? "")' does not exist")
-        }
-        try stage(&pending) { $0.oldPools.insert(id) }
-        return CommandResult(0, "pool '\(name)' removed")
-
-      case "osd pool set":
-        guard let name = fields["pool"] as? String, let id = view.poolID(named: name),
-          var pool = view.pool(id)
-        else { return .error(.noEntry, "unknown pool '\(fields["pool"] ?? "")'") }
-        guard let variable = fields["var"] as? String, let text = fields["val"] as? String,
-          let value = Int(text)
-        else { return .error(.invalid, "osd pool set needs var and an integer val") }
-        switch variable {
-        case "size":
-          guard (1...10).contains(value) else { return .error(.range, "size must be 1...10") }
-          pool.size = UInt8(value)
-          if Int(pool.minSize) > value { pool.minSize = UInt8(value) }
-        case "min_size":
-          guard (1...Int(pool.size)).contains(value) else {
-            return .error(.range, "min_size must be 1...size")
-          }
-          pool.minSize = UInt8(value)
-        case "pg_num":
-          guard (1...Int(Self.maxPGsPerPool)).contains(value) else {
-            return .error(.range, "pg_num out of range")
-          }
-          pool.setPGNum(UInt32(value))
-        case "pgp_num":
-          guard (1...Int(pool.pgNum)).contains(value) else {
-            return .error(.range, "pgp_num must be 1...pg_num")
-          }
-          pool.setPGPNum(UInt32(value))
-        default:
-          return .error(.invalid, "cannot set '\(variable)' (size, min_size, pg_num, pgp_num)")
-        }
-        pool.lastChange = pending.incremental.epoch
-        try stage(&pending) { $0.newPools[id] = pool }
-        return CommandResult(0, "set pool \(id) \(variable) to \(value)")
-
-      case "osd boot":
-        guard let osd = (fields["id"] as? Int).flatMap({ Int32(exactly: $0) }), osd >= 0,
-          osd < OSDMap.maximumOSDs,
-          let addr = fields["addr"] as? String
-        else { return .error(.invalid, "osd boot needs id and addr") }
-        let host =
-          (fields["host"] as? String).flatMap { Self.validName($0) ? $0 : nil } ?? "localhost"
-        let chooseleaf = (fields["chooseleaf_type"] as? Int) ?? 1
-        let wasUp = view.isUp(osd)
-        let existed = view.exists(osd)
-        var hosts = CrushLayout.hosts(of: view.crush)
-        let placed = hosts.values.contains { $0.contains(osd) }
-        if !placed { hosts[host, default: []].append(osd) }
-        let crush =
-          placed
-          ? nil
-          : try CrushLayout.build(hosts: hosts, chooseleafType: chooseleaf, previous: view.crush)
-        try stage(&pending) { inc in
-          if osd >= view.maxOSD { inc.newMaxOSD = osd + 1 }
-          if wasUp { inc.newState[osd, default: []].formSymmetricDifference(.up) }
-          inc.newUp[osd] = .init(publicAddress: addr)
-          if !existed { inc.newWeight[osd] = 0x10000 }
-          if let crush { inc.crush = crush }
-        }
-        pending.downChanges[osd] = .some(nil)
-        return CommandResult(0, "osd.\(osd) up at \(addr)")
-
+      case "osd pool create": return try createPool(fields, &pending)
+      case "osd pool delete", "osd pool rm": return try deletePool(fields, &pending)
+      case "osd pool set": return try setPool(fields, &pending)
+      case "osd boot": return try boot(fields, stamp: stamp, &pending)
+      case "osd alive": return try alive(fields, &pending)
       case "osd failure", "osd down":
-        let ids = Self.ids(fields)
-        guard !ids.isEmpty else { return .error(.invalid, "no OSD ids given") }
-        var marked: [Int32] = []
-        for osd in ids where view.isUp(osd) && pending.view.isUp(osd) {
-          try stage(&pending) { $0.newState[osd, default: []].formSymmetricDifference(.up) }
-          pending.downChanges[osd] = .some(stamp)
-          marked.append(osd)
-        }
-        if prefix == "osd down", let unknown = ids.first(where: { !view.exists($0) }) {
-          return .error(.noEntry, "osd.\(unknown) does not exist")
-        }
-        return CommandResult(
-          0,
-          marked.isEmpty
-            ? "already down" : "marked down \(marked.map { "osd.\($0)" }.joined(separator: ", "))")
-
-      case "osd out", "osd in":
-        let ids = Self.ids(fields)
-        guard !ids.isEmpty else { return .error(.invalid, "no OSD ids given") }
-        if let unknown = ids.first(where: { !view.exists($0) }) {
-          return .error(.noEntry, "osd.\(unknown) does not exist")
-        }
-        let weight: UInt32 = prefix == "osd in" ? 0x10000 : 0
-        try stage(&pending) { inc in for osd in ids { inc.newWeight[osd] = weight } }
-        return CommandResult(
-          0,
-          "marked \(prefix == "osd in" ? "in" : "out") \(ids.map { "osd.\($0)" }.joined(separator: ", "))"
-        )
-
+        return try markDown(fields, prefix: prefix, stamp: stamp, &pending)
+      case "osd out", "osd in": return try markOutOrIn(fields, prefix: prefix, &pending)
+      case "osd set", "osd unset": return try setFlag(fields, set: prefix == "osd set", &pending)
+      case "osd pg-temp": return try setPGTemp(fields, &pending)
       default:
         return .error(.invalid, "unknown command '\(prefix)'")
       }
@@ -232,8 +151,18 @@ struct OSDMapService {
     }
   }
 
-  /// Makes the pending epoch current and writes it; nil when nothing changed.
+  /// Makes the pending epoch current and writes it; nil when nothing changed. Every new epoch
+  /// drops the pg_temp entries it made meaningless.
   mutating func commit(_ pending: Pending, into t: inout MonStoreTransaction) -> ByteBuffer? {
+    var pending = pending
+    if pending.changed {
+      do {
+        try cleanTemps(&pending)
+      } catch {
+        // Only a map that cannot take the clean-up; keep its epoch without it.
+        Log.shared.error("mon", "pg_temp clean-up failed: \(error)")
+      }
+    }
     for (osd, since) in pending.downChanges {
       downSince[osd] = since
       if let since {
@@ -245,27 +174,30 @@ struct OSDMapService {
         t.ops.append(.delete(prefix: Self.prefix, key: "down/\(osd)"))
       }
     }
+    for (osd, nonce) in pending.nonceChanges {
+      bootNonces[osd] = nonce
+      if let nonce {
+        t.ops.append(
+          .put(prefix: Self.prefix, key: "nonce/\(osd)", value: ByteBuffer(littleEndian: nonce)))
+      } else {
+        t.ops.append(.delete(prefix: Self.prefix, key: "nonce/\(osd)"))
+      }
+    }
     guard pending.changed else { return nil }
     map = pending.view
     let encoded = pending.incremental.encoded()
     t.ops.append(.put(prefix: Self.prefix, key: Self.incrementalKey(map.epoch), value: encoded))
     t.ops.append(.put(prefix: Self.prefix, key: Self.fullKey(), value: map.encoded()))
-    while map.epoch >= firstIncremental && map.epoch - firstIncremental >= Self.keepIncrementals {
-      t.ops.append(.delete(prefix: Self.prefix, key: Self.incrementalKey(firstIncremental)))
-      firstIncremental += 1
-    }
-    t.ops.append(
-      .put(
-        prefix: Self.prefix, key: "first_inc",
-        value: ByteBuffer(littleEndian: UInt64(firstIncremental)))
-    )
     return encoded
   }
 
-  /// OSDs down longer than `interval` seconds at `now` and still in: the leader proposes them out.
+  /// OSDs down longer than `interval` seconds at `now` and still in: the leader proposes them
+  /// out, unless the noout flag (cluster-wide or the OSD's own) says not to.
   func dueForOut(now: Double, interval: Double) -> [Int32] {
-    downSince.filter { osd, since in
+    guard map.flags & OSDMapFlags.noOut == 0 else { return [] }
+    return downSince.filter { osd, since in
       now - since >= interval && map.exists(osd) && !map.isUp(osd) && map.isIn(osd)
+        && map.entry(osd)?.state.contains(.noOut) == false
     }.map(\.key).sorted()
   }
 

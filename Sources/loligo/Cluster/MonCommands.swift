@@ -13,11 +13,22 @@ struct ClusterOptions: ParsableArguments {
 
   enum OutputFormat: String, ExpressibleByArgument { case plain, json }
 
+  /// A monitor client for this cluster (the caller shuts it down).
+  func connect() throws -> MonClient {
+    try MonClient.connect(config: try ClusterClient.config(path: conf))
+  }
+
   /// Runs one monitor command; prints its output; throws (exit non-zero) on an error reply.
   func run(_ fields: [String: Any], input: ByteBuffer = ByteBuffer()) throws -> MonCommandReply {
-    let config = try ClusterClient.config(path: conf)
-    let client = try MonClient.connect(config: config)
+    let client = try connect()
     defer { client.shutdown() }
+    return try run(fields, input: input, on: client)
+  }
+
+  /// Runs one monitor command on `client`; throws on an error reply.
+  func run(_ fields: [String: Any], input: ByteBuffer = ByteBuffer(), on client: MonClient)
+    throws -> MonCommandReply
+  {
     let reply: MonCommandReply
     do {
       reply = try client.commandSync(fields, input: input, timeout: .seconds(timeout))
@@ -31,8 +42,8 @@ struct ClusterOptions: ParsableArguments {
     return reply
   }
 
-  func json(_ fields: [String: Any]) throws -> Any {
-    let reply = try run(fields)
+  func json(_ fields: [String: Any], on client: MonClient? = nil) throws -> Any {
+    let reply = try client.map { try run(fields, on: $0) } ?? run(fields)
     guard
       let value = try? JSONSerialization.jsonObject(
         with: Data(reply.outputString.utf8), options: [.fragmentsAllowed])
@@ -46,40 +57,6 @@ struct ClusterOptions: ParsableArguments {
       print(try ClusterClient.render(value))
     } else {
       print(plain(value), terminator: "")
-    }
-  }
-}
-
-/// `loligo status`: the cluster at a glance, like `ceph -s`.
-struct StatusCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "status", abstract: "Quorum, leader, map epochs, OSD counts, pools and health.")
-  @OptionGroup var options: ClusterOptions
-
-  func run() throws {
-    let status = try options.json(["prefix": "status"])
-    try options.emit(status) { value in
-      let s = value as? [String: Any] ?? [:]
-      let health = s["health"] as? [String: Any] ?? [:]
-      let checks = (health["checks"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }
-      let monmap = s["monmap"] as? [String: Any] ?? [:]
-      let mons = (monmap["mons"] as? [[String: Any]] ?? []).count
-      let quorum = s["quorum_names"] as? [String] ?? []
-      let osdmap = s["osdmap"] as? [String: Any] ?? [:]
-      let pools = s["pools"] as? [[String: Any]] ?? []
-      var text =
-        "  cluster:\n    id:     \(s["fsid"] ?? "?")\n    health: \(health["status"] ?? "?")\n"
-      for (name, message) in checks { text += "            \(name): \(message)\n" }
-      text += "\n  services:\n"
-      text +=
-        "    mon: \(mons) daemons, quorum \(quorum.joined(separator: ",")) (leader \(s["quorum_leader_name"] ?? "-"), election epoch \(s["election_epoch"] ?? 0))\n"
-      text +=
-        "    osd: \(osdmap["num_osds"] ?? 0) osds: \(osdmap["num_up_osds"] ?? 0) up, \(osdmap["num_in_osds"] ?? 0) in (osdmap epoch \(osdmap["epoch"] ?? 0))\n"
-      let paxos = s["paxos"] as? [String: Any] ?? [:]
-      text += "\n  data:\n    pools:   \(pools.count) pools, \(s["num_pgs"] ?? 0) pgs\n"
-      text +=
-        "    paxos:   versions \(paxos["first_committed"] ?? 0)...\(paxos["last_committed"] ?? 0), \(s["config_keys"] ?? 0) config keys\n"
-      return text
     }
   }
 }
@@ -190,11 +167,15 @@ struct PoolCommand: ParsableCommand {
   }
 }
 
-/// `loligo osd dump|tree|down|out|in`.
+/// `loligo osd dump|tree|down|out|in|set|unset`.
 struct OSDCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "osd", abstract: "The OSD map: dump, tree; mark OSDs down, out, in.",
-    subcommands: [Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self])
+    commandName: "osd",
+    abstract: "The OSD map: dump, tree; mark OSDs down, out, in; set and unset cluster flags.",
+    subcommands: [
+      Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self, SetFlag.self, UnsetFlag.self,
+      PGTemp.self,
+    ])
 
   struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Epoch, pools and every OSD's state.")
@@ -204,7 +185,9 @@ struct OSDCommand: ParsableCommand {
       try options.emit(try options.json(["prefix": "osd dump"])) { value in
         let d = value as? [String: Any] ?? [:]
         var text =
-          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\nmax_osd \(d["max_osd"] ?? 0)\n"
+          "epoch \(d["epoch"] ?? 0)\nfsid \(d["fsid"] ?? "")\n"
+          + "flags\((d["flags"] as? String).map { $0.isEmpty ? "" : " " + $0 } ?? "")\n"
+          + "max_osd \(d["max_osd"] ?? 0)\n"
         for pool in d["pools"] as? [[String: Any]] ?? [] {
           text +=
             "pool \(pool["pool"] ?? 0) '\(pool["pool_name"] ?? "")' replicated size \(pool["size"] ?? 0) min_size \(pool["min_size"] ?? 0) crush_rule \(pool["crush_rule"] ?? 0) pg_num \(pool["pg_num"] ?? 0) pgp_num \(pool["pgp_num"] ?? 0) flags \(pool["flags_names"] ?? "")\n"
@@ -213,7 +196,11 @@ struct OSDCommand: ParsableCommand {
           let up = (osd["up"] as? Int) == 1 ? "up" : "down"
           let isIn = (osd["in"] as? Int) == 1 ? "in" : "out"
           text +=
-            "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+            "osd.\(osd["osd"] ?? 0) \(up)  \(isIn) weight \(osd["weight"] ?? 0) up_from \(osd["up_from"] ?? 0) up_thru \(osd["up_thru"] ?? 0) down_at \(osd["down_at"] ?? 0) \(osd["public_addr"] ?? "")\n"
+        }
+        for entry in d["pg_temp"] as? [[String: Any]] ?? [] {
+          let osds = (entry["osds"] as? [Int] ?? []).map(String.init).joined(separator: ",")
+          text += "pg_temp \(entry["pgid"] ?? "") [\(osds)]\n"
         }
         return text
       }
@@ -283,6 +270,72 @@ struct OSDCommand: ParsableCommand {
     @OptionGroup var options: ClusterOptions
     func run() throws {
       print(try options.run(["prefix": "osd in", "ids": try OSDCommand.parse(ids)]).status)
+    }
+  }
+
+  struct PGTemp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "pg-temp", abstract: "Force a PG's acting set (no OSDs: remove the override).",
+      discussion: """
+        The OSDs must exist and be up, at most the pool's size, no OSD twice. The monitors drop \
+        the entry by themselves once it equals the PG's up set or none of its OSDs is up.
+
+        Examples:
+          loligo osd pg-temp 1.a 2 0
+          loligo osd pg-temp 1.a
+        """)
+    @Argument(help: "The PG (POOL.SEED, e.g. 1.a).") var pgid: String
+    @Argument(help: "OSD ids (3 or osd.3), primary first.") var ids: [String] = []
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      try PGCommand.parsePGID(pgid)
+      print(
+        try options.run([
+          "prefix": "osd pg-temp", "pgid": pgid, "id": try OSDCommand.parse(ids),
+        ]).status)
+    }
+  }
+
+  /// The keys `osd set|unset` take (Ceph's names).
+  static let flagKeys = [
+    "noup", "nodown", "noout", "noin", "nobackfill", "norecover", "pauserd", "pausewr", "pause",
+  ]
+
+  static func validateFlag(_ key: String) throws {
+    guard flagKeys.contains(key) else {
+      throw ClusterError("unknown flag '\(key)' (one of \(flagKeys.joined(separator: ", ")))")
+    }
+  }
+
+  struct SetFlag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "set", abstract: "Set a cluster flag.",
+      discussion: """
+        noup: booting OSDs are not marked up. nodown: failure reports and `osd down` are not \
+        acted on. noout: down OSDs are not marked out after mon_osd_down_out_interval. noin: \
+        booting OSDs that were new or automatically out are not marked in. nobackfill, \
+        norecover: the OSDs start no backfill, no recovery. pauserd, pausewr (pause: both): \
+        the OSDs hold reads, writes.
+
+        Example: loligo osd set noout
+        """)
+    @Argument(help: "noup, nodown, noout, noin, nobackfill, norecover, pauserd, pausewr, pause.")
+    var key: String
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      try OSDCommand.validateFlag(key)
+      print(try options.run(["prefix": "osd set", "key": key]).status)
+    }
+  }
+
+  struct UnsetFlag: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "unset", abstract: "Unset a cluster flag.")
+    @Argument(help: "A flag `osd set` takes.") var key: String
+    @OptionGroup var options: ClusterOptions
+    func run() throws {
+      try OSDCommand.validateFlag(key)
+      print(try options.run(["prefix": "osd unset", "key": key]).status)
     }
   }
 }
