@@ -32,7 +32,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
   private var timer: RepeatedTask?
   /// Per map epoch: each PG's acting primary and each OSD's address, computed once, so an
   /// operation costs one object-name hash instead of a CRUSH run and an address parse.
-  private var primaries: [PGID: Int32] = [:]
+  private var placements: [PGID: PGIntervalKey] = [:]
   private var addresses: [Int32: EntityAddr] = [:]
 
   public typealias Completion = @Sendable (Result<OSDResult, ObjecterError>) -> Void
@@ -69,6 +69,9 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
     let completion: Completion
     let deadline: NIODeadline
     var target: Int32 = -1
+    /// The PG's interval when last sent: a new one means the OSDs dropped it (they peer
+    /// again), so it goes again even to the same primary, as Ceph's Objecter does.
+    var interval: PGIntervalKey?
     var attempt: UInt32 = 0
     var sent = false
 
@@ -216,12 +219,14 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
         pgid = computed
       }
       _ = pool
-      let primary = cachedPrimary(pgid, map)
+      let placement = cachedPlacement(pgid, map)
+      let primary = placement?.primary ?? -1
       guard primary >= 0, let addr = cachedAddress(primary, map) else {
         op.target = -1
         return nil  // no primary now: the next map resends it
       }
       op.target = primary
+      op.interval = placement
       op.sent = true
       let connection = session(primary, addr)
       var request = OSDOp(
@@ -257,11 +262,12 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
   private var pendingFailures: [(Op, ObjecterError)] = []
 
   /// Under `lock`.
-  private func cachedPrimary(_ pgid: PGID, _ map: OSDMap) -> Int32 {
-    if let known = primaries[pgid] { return known }
-    let primary = (try? map.map(pg: pgid))?.actingPrimary ?? -1
-    primaries[pgid] = primary
-    return primary
+  /// The PG's interval key in `map`, cached per map. Under `lock`.
+  private func cachedPlacement(_ pgid: PGID, _ map: OSDMap) -> PGIntervalKey? {
+    if let known = placements[pgid] { return known }
+    let key = PGIntervalKey(pgid, in: map)
+    placements[pgid] = key
+    return key
   }
 
   /// Under `lock`.
@@ -338,7 +344,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
     let (changed, waiters): (OSDMap?, [EventLoopPromise<Void>]) = lock.withLock {
       guard let newMap = update.advance(map) else { return (nil, []) }
       map = newMap
-      primaries.removeAll(keepingCapacity: true)
+      placements.removeAll(keepingCapacity: true)
       addresses.removeAll(keepingCapacity: true)
       let ready = mapWaiters.filter { $0.epoch <= newMap.epoch }
       mapWaiters.removeAll { $0.epoch <= newMap.epoch }
@@ -351,17 +357,22 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
       }
       return
     }
-    // Resend what the new map sends elsewhere (or what had nowhere to go).
+    // Resend what the new map sends elsewhere or to a new interval of its PG (the OSDs drop
+    // ops of an interval they leave), and what had nowhere to go.
     let moved: [Op] = lock.withLock {
       ops.values.filter { op in
-        let target = Objecter.primary(of: op, in: newMap)
-        return !op.sent || target != op.target
+        !op.sent || Objecter.placement(of: op, in: newMap) != op.interval
       }
     }
     for op in moved { send(op) }
   }
 
   static func primary(of op: Op, in map: OSDMap) -> Int32 {
+    placement(of: op, in: map)?.primary ?? -1
+  }
+
+  /// The interval key of the op's PG in `map`.
+  static func placement(of op: Op, in map: OSDMap) -> PGIntervalKey? {
     let pgid: PGID?
     if let seed = op.listSeed {
       pgid = PGID(pool: op.pool, seed: seed)
@@ -369,8 +380,7 @@ public final class Objecter: Dispatcher, @unchecked Sendable {  // mutable state
       pgid = try? map.pg(
         forObject: op.object, locator: ObjectLocator(pool: op.pool, namespace: op.namespace))
     }
-    guard let pgid, let mapping = try? map.map(pg: pgid) else { return -1 }
-    return mapping.actingPrimary
+    return pgid.flatMap { PGIntervalKey($0, in: map) }
   }
 
   private func expire() {

@@ -26,29 +26,6 @@ public struct PGInterval: Sendable, Equatable {
   }
 }
 
-/// What defines an interval, from one map.
-struct IntervalKey: Equatable {
-  var up: [Int32]
-  var acting: [Int32]
-  var upPrimary: Int32
-  var primary: Int32
-  var size: UInt8
-  var minSize: UInt8
-  /// `up_from` of each acting OSD: an OSD that restarted (even before anyone marked it down)
-  /// starts a new interval, because it may have lost what was not yet on disk.
-  var actingUpFrom: [UInt32]
-
-  init(_ mapping: PGMapping, pool: Pool, map: OSDMap) {
-    up = mapping.up
-    acting = mapping.acting
-    upPrimary = mapping.upPrimary
-    primary = mapping.actingPrimary
-    size = pool.size
-    minSize = pool.minSize
-    actingUpFrom = mapping.acting.map { map.entry($0)?.upFrom ?? 0 }
-  }
-}
-
 /// The intervals of one PG since the tracker's first map (or the PG's creation): closed ones,
 /// oldest first, and the current one.
 public struct PGIntervalHistory: Sendable, Equatable {
@@ -59,9 +36,9 @@ public struct PGIntervalHistory: Sendable, Equatable {
   /// Epochs before this one are unknown to this OSD (its first map, or a gap in the maps it
   /// got); 0 when the history starts at the PG's creation.
   public private(set) var knownSince: UInt32
-  var key: IntervalKey
+  var key: PGIntervalKey
 
-  init(first: UInt32, key: IntervalKey, knownSince: UInt32) {
+  init(first: UInt32, key: PGIntervalKey, knownSince: UInt32) {
     currentFirst = first
     self.key = key
     self.knownSince = knownSince
@@ -72,7 +49,7 @@ public struct PGIntervalHistory: Sendable, Equatable {
   }
 
   /// Folds in the next map. Returns true when it starts a new interval.
-  mutating func advance(to map: OSDMap, previous: OSDMap, key newKey: IntervalKey) -> Bool {
+  mutating func advance(to map: OSDMap, previous: OSDMap, key newKey: PGIntervalKey) -> Bool {
     guard newKey != key else { return false }
     // Whether the closing interval may have gone read-write is decided with its last map.
     let primary = key.primary
@@ -134,7 +111,7 @@ public struct IntervalTracker: Sendable {
       }
       guard let mappings = try? newMap.mapAllPGs(pool: poolID) else { continue }
       for mapping in mappings {
-        let key = IntervalKey(mapping, pool: pool, map: newMap)
+        let key = PGIntervalKey(mapping, pool: pool, map: newMap)
         if var history = histories[mapping.pgid], let previous {
           if !contiguous { history.forget(before: newMap.epoch) }
           if history.advance(to: newMap, previous: previous, key: key) || !contiguous {
