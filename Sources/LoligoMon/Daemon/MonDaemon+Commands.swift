@@ -53,8 +53,10 @@ extension MonDaemon {
     guard Self.writeCommands.contains(prefix) else {
       return reply(.error(.invalid, "unknown command '\(prefix)'"))
     }
-    if prefix == "osd boot", let answer = services.osdmap.preprocessBoot(fields) {
-      return reply(answer)  // a duplicate, or noup: no proposal needed
+    if prefix == "osd boot", status.role == .leader || core.isReadable(now: Self.now()),
+      let answer = services.osdmap.preprocessBoot(fields)
+    {
+      return reply(answer)  // a duplicate, or noup, by a current map: no proposal needed
     }
     var filled = fields
     filled["auto"] = nil  // only the leader's own automatic out says this
