@@ -155,9 +155,11 @@ extension OSDDaemon {
       stats.subops.add()
       stats.subopInBytes.add(UInt64(message.data.readableBytes))
     case .applied(_, .repOp(let version, let result)):
-      OSDTrace.opReplicaAck(
-        osd: id, client: -1, tid: version.version, pool: decoded.pgid.pool,
-        seed: decoded.pgid.seed, replica: Int64(osd), result: result)
+      if OSDTrace.isReplicaAckEnabled, let entry = core.logEntry(decoded.pgid, version) {
+        OSDTrace.opReplicaAck(
+          osd: id, client: entry.reqid.client, tid: entry.reqid.tid, pool: decoded.pgid.pool,
+          seed: decoded.pgid.seed, replica: Int64(osd), result: result)
+      }
     default:
       break
     }

@@ -67,7 +67,9 @@ struct ScrubMessage: Equatable {
         let version = try EVersion(from: &b)
         let size: UInt64 = try b.readLE(UInt64.self, "size")
         let crc: UInt32 = try b.readLE(UInt32.self, "crc")
-        return (ObjectID(name, namespace: namespace), ScrubEntry(version: version, size: size, crc: crc))
+        return (
+          ObjectID(name, namespace: namespace), ScrubEntry(version: version, size: size, crc: crc)
+        )
       }
       return ScrubMessage(
         id: id, pgid: PGID(pool: pool, seed: seed),
@@ -108,7 +110,8 @@ extension OSDDaemon {
     let promise = loop.makePromise(of: OSDStatusBox.self)
     guard core.activeActing(pgid) != nil else {
       promise.succeed(
-        OSDStatusBox(["pgid": "\(pgid)", "error": "osd.\(id) is not the active primary of \(pgid)"]))
+        OSDStatusBox(["pgid": "\(pgid)", "error": "osd.\(id) is not the active primary of \(pgid)"])
+      )
       return promise.futureResult
     }
     scrubbing.insert(pgid)
@@ -116,7 +119,8 @@ extension OSDDaemon {
       guard let self else { return }
       guard quiet, let acting = self.core.activeActing(pgid) else {
         self.endScrub(pgid)
-        promise.succeed(OSDStatusBox(["pgid": "\(pgid)", "error": "\(pgid) did not settle for a scrub"]))
+        promise.succeed(
+          OSDStatusBox(["pgid": "\(pgid)", "error": "\(pgid) did not settle for a scrub"]))
         return
       }
       self.nextScrubID += 1
@@ -125,7 +129,8 @@ extension OSDDaemon {
       self.scrubJobs[job.id] = job
       job.maps[self.id] = .some(self.scrubMap(pgid))
       for osd in acting where osd != self.id {
-        self.peer(osd)?.send(ScrubMessage(id: job.id, pgid: pgid, entries: nil, isRequest: true).message())
+        self.peer(osd)?.send(
+          ScrubMessage(id: job.id, pgid: pgid, entries: nil, isRequest: true).message())
       }
       self.loop.scheduleTask(in: .seconds(60)) {
         guard self.scrubJobs.removeValue(forKey: job.id) != nil else { return }
@@ -175,8 +180,10 @@ extension OSDDaemon {
     else { return }
     if scrub.isRequest {
       message.connection?.send(
-        ScrubMessage(id: scrub.id, pgid: scrub.pgid, entries: scrubMap(scrub.pgid), isRequest: false)
-          .message())
+        ScrubMessage(
+          id: scrub.id, pgid: scrub.pgid, entries: scrubMap(scrub.pgid), isRequest: false
+        )
+        .message())
       return
     }
     guard let job = scrubJobs[scrub.id], job.acting.contains(osd), job.maps[osd] == nil else {
@@ -222,20 +229,24 @@ extension OSDDaemon {
     for object in objects.sorted() {
       var copies: [Int32: ScrubEntry?] = [:]
       for osd in job.acting { copies[osd] = .some((job.maps[osd] ?? nil)?[object]) }
-      let distinct = Set(copies.values.map { $0.map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent" })
+      let distinct = Set(
+        copies.values.map { $0.map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent" })
       guard distinct.count > 1 else { continue }
       var votes: [String: Int] = [:]
       for copy in copies.values {
         votes[copy.map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent", default: 0] += 1
       }
-      let primaryKey = (copies[primary] ?? nil).map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent"
+      let primaryKey =
+        (copies[primary] ?? nil).map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent"
       let best = votes.max { a, b in
         (a.value, a.key == primaryKey ? 1 : 0) < (b.value, b.key == primaryKey ? 1 : 0)
       }!.key
       var described: [String: String] = [:]
       for (osd, copy) in copies {
         let key = copy.map { "\($0.version) \($0.size) \($0.crc)" } ?? "absent"
-        described["osd.\(osd)"] = copy.map { "version \($0.version) size \($0.size) crc32c \(String($0.crc, radix: 16))" } ?? "absent"
+        described["osd.\(osd)"] =
+          copy.map { "version \($0.version) size \($0.size) crc32c \(String($0.crc, radix: 16))" }
+          ?? "absent"
         if key != best { bad[osd, default: []].append(object) }
       }
       inconsistent.append(["object": "\(object)", "copies": described, "authoritative": best])

@@ -119,6 +119,11 @@ extension PGState {
 }
 
 extension PeeringCore {
+  /// The log entry of `version` in a PG here, if the log holds it (for tracing).
+  public func logEntry(_ pgid: PGID, _ version: EVersion) -> PGLogEntry? {
+    pgs[pgid]?.log.entry(version)
+  }
+
   /// PGs this OSD holds or serves.
   public var pgCount: Int { pgs.count }
 }

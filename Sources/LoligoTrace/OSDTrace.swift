@@ -44,6 +44,12 @@ public enum OSDTrace {
       osd, client, tid, pool, seed, Int32(truncatingIfNeeded: replica), result)
   }
 
+  /// Whether a session records `op_replica_ack` (so the OSD looks up the op it acknowledges).
+  @inlinable
+  public static var isReplicaAckEnabled: Bool {
+    loligo_tp_on(loligo_tp_osd_op_replica_ack_state) != 0
+  }
+
   /// Whether a session records the store-commit or replica-start events (so the OSD keeps
   /// what they need per transaction).
   @inlinable
