@@ -8,7 +8,8 @@ import LoligoPlacement
 /// OSDs see them (`loligo pg PGID query` is `loligo pg query PGID`, Ceph's word order).
 struct PGCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "pg", abstract: "Placement groups: list, dump, map one, query its primary, deep-scrub, repair.",
+    commandName: "pg",
+    abstract: "Placement groups: list, dump, map one, query its primary, deep-scrub, repair.",
     subcommands: [List.self, Dump.self, Map.self, Query.self, DeepScrub.self, Repair.self])
 
   /// A PG id as the user typed it, checked for its form (the monitors check that it exists);
