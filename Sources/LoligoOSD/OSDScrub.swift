@@ -120,7 +120,10 @@ extension OSDDaemon {
       guard quiet, let acting = self.core.activeActing(pgid) else {
         self.endScrub(pgid)
         promise.succeed(
-          OSDStatusBox(["pgid": "\(pgid)", "error": "\(pgid) did not settle for a scrub"]))
+          OSDStatusBox([
+            "pgid": "\(pgid)",
+            "error": "\(pgid) was not active+clean with nothing in flight within 30 s",
+          ]))
         return
       }
       self.nextScrubID += 1

@@ -104,6 +104,9 @@ extension PGState {
       "last_backfill": "\(info.lastBackfill)",
     ]
     if case .down(let osds) = phase { fields["blocked_by"] = "\(osds)" }
+    // A request logged twice would be a resend applied again.
+    let requests = log.entries.map(\.reqid)
+    fields["duplicate_requests"] = "\(requests.count - Set(requests).count)"
     if isPrimary {
       fields["unfound"] = "\(unfound.count)"
       fields["recovering"] = "\(recovering.count)"

@@ -43,11 +43,11 @@ public struct PeeringCore: Sendable {
 
   public var whoami: Int32 { env.whoami }
 
-  /// Whether the PG is active here as primary with nothing in flight: no write waiting for a
-  /// member or the store, no recovery or backfill copy, so every acting copy holds the same
-  /// committed state (what a deep scrub compares).
+  /// Whether the PG is active and clean here as primary with nothing in flight: no write
+  /// waiting for a member or the store, no copy being recovered, so every acting copy holds
+  /// the same committed state (what a deep scrub compares).
   public func isQuiet(_ pgid: PGID) -> Bool {
-    guard let pg = pgs[pgid], pg.phase == .active else { return false }
+    guard let pg = pgs[pgid], pg.phase == .active, pg.clean else { return false }
     return pg.inFlight.isEmpty && pg.uncommitted.isEmpty && pg.recovering.isEmpty
       && pg.backfillInFlight.isEmpty && pg.members.values.allSatisfy { $0.unacked.isEmpty }
   }

@@ -50,6 +50,31 @@ final class PGMapTests: XCTestCase {
     }
   }
 
+  /// A report from before a PG's interval changed (an OSD of it went down, came back, an
+  /// acting set was forced) no longer speaks for it: the PG shows as peering until its primary
+  /// reports again, never as the clean state it had.
+  func testReportsFromBeforeAnIntervalChangeShowAsPeering() throws {
+    let h = try cluster()
+    var pgmap = PGMap(now: 100, staleAfter: 10, map: h.map)
+    let before = h.map
+    ingestAll(&pgmap, try reports(before), before, now: 101)
+    XCTAssertEqual(pgmap.summary(before, now: 101).byState, ["active+clean": 8])
+    // osd.3 goes down and comes back with a new up_from: every PG it serves starts a new
+    // interval; the primaries, still up, have not reported since.
+    XCTAssertEqual(h.run(["prefix": "osd down", "ids": [3]]).code, 0)
+    XCTAssertEqual(h.run(["prefix": "osd boot", "id": 3, "addr": "127.0.0.1:7003"]).code, 0)
+    let after = h.map
+    pgmap.observe(after, now: 102)
+    let touched = try after.mapAllPGs(pool: 1).filter { $0.acting.contains(3) }.count
+    XCTAssertGreaterThan(touched, 0)
+    var summary = pgmap.summary(after, now: 102)
+    XCTAssertEqual(summary.byState["peering"], touched, "\(summary.byState)")
+    // Reports at the new epoch speak for the new interval again.
+    ingestAll(&pgmap, try reports(after), after, now: 103)
+    summary = pgmap.summary(after, now: 103)
+    XCTAssertEqual(summary.byState, ["active+clean": 8])
+  }
+
   func testUnknownUntilReportedThenCleanAndCounted() throws {
     let h = try cluster()
     var pgmap = PGMap(now: 100, staleAfter: 10, map: h.map)
@@ -106,24 +131,32 @@ final class PGMapTests: XCTestCase {
         .get(), 0)
     XCTAssertEqual(pgmap.records[pg]?.stat.state, "active+clean")
     // Not up: refused.
+    let initial = h.map
     _ = h.run(["prefix": "osd failure", "ids": [Int(primary)]])
     let map = h.map
     pgmap.observe(map, now: 3)
     XCTAssertThrowsError(
       try pgmap.ingest(PGStatsReport(osd: primary, epoch: 1, pgs: []), map: map, now: 3).get())
-    // Its PGs are stale now (their reporter is down), the others are not yet.
+    // Its PGs are stale now (their reporter is down); the others it served are peering (a
+    // new interval, no report since); the rest are as reported.
     var summary = pgmap.summary(map, now: 3)
     let led = all.first { $0.osd == primary }!.pgs.count
+    let served = try initial.mapAllPGs(pool: 1).filter { !$0.acting.contains(primary) }.count
     XCTAssertEqual(summary.byState["stale+active+clean"], led)
-    XCTAssertEqual(summary.byState["active+clean"], 8 - led)
+    XCTAssertEqual(summary.byState["peering"] ?? 0, 8 - led - served)
+    XCTAssertEqual(summary.byState["active+clean"] ?? 0, served)
     XCTAssertEqual(
       summary.healthChecks["PG_AVAILABILITY"],
-      "Reduced data availability: \(PGMapSummary.pgs(led)) stale")
+      "Reduced data availability: "
+        + (8 - led - served > 0
+          ? "\(PGMapSummary.pgs(8 - led - served)) inactive, \(PGMapSummary.pgs(8 - led - served)) peering, "
+          : "") + "\(PGMapSummary.pgs(led)) stale")
     // Silence past the bound: everything is stale.
     summary = pgmap.summary(map, now: 12)
     XCTAssertEqual(summary.byState, ["stale+active+clean": 8])
     // A pg_temp moving a PG's primary makes the old primary's report stale at once.
     _ = h.run(["prefix": "osd boot", "id": Int(primary), "addr": "127.0.0.1:9999"])
+    pgmap.observe(h.map, now: 20)
     ingestAll(&pgmap, try reports(h.map), h.map, now: 20)
     let moved = PGID(pool: 1, seed: 5)
     let mapping = try h.map.map(pg: moved)
@@ -136,6 +169,7 @@ final class PGMapTests: XCTestCase {
     let views = pgmap.views(h.map, now: 21)
     XCTAssertEqual(views.first { $0.pgid == moved }?.state, "stale+active+clean")
     XCTAssertEqual(views.filter { $0.state == "active+clean" }.count, 7)
+    XCTAssertEqual(views.filter { $0.state == "peering" }.count, 0)
     // Pools that go take their PGs with them.
     _ = h.run(["prefix": "osd pool delete", "pool": "p"])
     pgmap.observe(h.map, now: 22)

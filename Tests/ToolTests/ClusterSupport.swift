@@ -63,6 +63,11 @@ final class TestCluster {
   }
 
   func tearDown() {
+    // Debugging: leave the cluster running for a look (`loligo cluster down --dir` after).
+    if ProcessInfo.processInfo.environment["LOLIGO_KEEP_TEST_CLUSTER"] == "1" {
+      print("kept test cluster at \(directory.path)")
+      return
+    }
     if let down = try? ToolProcess("loligo", ["cluster", "down", "--dir", directory.path]) {
       down.wait(timeout: 60)
     }

@@ -50,12 +50,32 @@ struct PGMap {
   /// Follows a new map: forgets PGs and pools that are gone, notes new pools and pg_num changes.
   mutating func observe(_ map: OSDMap, now: Double) {
     notePools(map, now: now)
+    noteIntervals(map)
     poolsSeen = poolsSeen.filter { map.pool($0.key) != nil }
     records = records.filter { pg, _ in
       guard let pool = map.pool(pg.pool) else { return false }
       return pg.seed < pool.pgNum
     }
     osdSpace = osdSpace.filter { map.exists($0.key) }
+  }
+
+  /// Each PG's interval and the epoch it began: a report from before it speaks for an interval
+  /// the OSDs have left (they are peering again), whatever state it gave.
+  private(set) var intervals: [PGID: (key: PGIntervalKey, since: UInt32)] = [:]
+
+  private mutating func noteIntervals(_ map: OSDMap) {
+    var seen = Set<PGID>()
+    for (id, pool) in map.pools {
+      guard let mappings = try? map.mapAllPGs(pool: id) else { continue }
+      for mapping in mappings {
+        let key = PGIntervalKey(mapping, pool: pool, map: map)
+        seen.insert(mapping.pgid)
+        if intervals[mapping.pgid]?.key != key {
+          intervals[mapping.pgid] = (key, map.epoch)
+        }
+      }
+    }
+    intervals = intervals.filter { seen.contains($0.key) }
   }
 
   private mutating func notePools(_ map: OSDMap, now: Double) {
@@ -117,9 +137,15 @@ struct PGMap {
         let stale =
           now - record.received > staleAfter || !map.isUp(record.reporter)
           || mapping.actingPrimary != record.reporter
-        let state =
-          stale && !PGMapSummary.has(record.stat.state, "stale")
-          ? "stale+" + record.stat.state : record.stat.state
+        let outdated = record.reportedEpoch < (intervals[pgid]?.since ?? 0)
+        let state: String
+        if stale {
+          state =
+            PGMapSummary.has(record.stat.state, "stale")
+            ? record.stat.state : "stale+" + record.stat.state
+        } else {
+          state = outdated ? "peering" : record.stat.state
+        }
         views.append(
           View(pgid: pgid, state: state, mapping: mapping, record: record, overdue: false))
       }
