@@ -86,7 +86,7 @@ extension OSDDaemon {
       else { return reply(message, result: -22, operations: [], data: ByteBuffer()) }
       pgid = computed
     }
-    guard (try? map.map(pg: pgid))?.actingPrimary == id else {
+    guard actingPrimary(of: pgid, in: map) == id else {
       stats.stale.add()
       return reply(message, result: Self.errStale, operations: [], data: ByteBuffer())
     }
@@ -133,6 +133,18 @@ extension OSDDaemon {
         ClientOp(
           token: token, pgid: pgid, reqid: RequestID(client: source.num, tid: message.tid),
           object: object, kind: kind)))
+  }
+
+  /// The PG's acting primary in `map`, computed once per PG and map (CRUSH is not free).
+  func actingPrimary(of pgid: PGID, in map: OSDMap) -> Int32 {
+    if primaryCacheEpoch != map.epoch {
+      primaryCache.removeAll(keepingCapacity: true)
+      primaryCacheEpoch = map.epoch
+    }
+    if let known = primaryCache[pgid] { return known }
+    let primary = (try? map.map(pg: pgid))?.actingPrimary ?? -1
+    primaryCache[pgid] = primary
+    return primary
   }
 
   /// The core answered a write (or refused an op).

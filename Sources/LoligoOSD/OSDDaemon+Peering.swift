@@ -124,7 +124,23 @@ extension OSDDaemon {
   // MARK: messages between OSDs
 
   func sendPG(_ message: PGMessage, to osd: Int32) {
-    guard let connection = peer(osd) else { return }
+    // Answers go back on the connection the peer's messages came in on, where they are
+    // flushed with the read batch; what must stay in order (the primary's ordered channel,
+    // queries) always takes this OSD's own session to the peer.
+    let connection: Connection
+    switch message.body {
+    case .applied, .notify, .pulled, .reserveGranted, .reserveRejected:
+      if let incoming = incoming[osd], !incoming.isClosed {
+        connection = incoming
+      } else if let outgoing = peer(osd) {
+        connection = outgoing
+      } else {
+        return
+      }
+    default:
+      guard let outgoing = peer(osd) else { return }
+      connection = outgoing
+    }
     if case .ordered(_, .repOp(let entry, _, _)) = message.body {
       OSDTrace.opReplicaSend(
         osd: id, client: entry.reqid.client, tid: entry.reqid.tid, pool: message.pgid.pool,
@@ -141,6 +157,7 @@ extension OSDDaemon {
     guard let source = message.source, source.type == .osd,
       let osd = Int32(exactly: source.num), osd != id
     else { return }
+    if let connection = message.connection { incoming[osd] = connection }
     var front = message.front
     let decoded: PGMessage
     do {

@@ -48,6 +48,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var commitTraces: [UInt64: CommitTrace] = [:]
   var parked: [(epoch: UInt32, message: Message, deadline: NIODeadline)] = []
   var peers: [Int32: Connection] = [:]
+  /// The connection each peer OSD's messages last came in on (answers go back on it).
+  var incoming: [Int32: Connection] = [:]
   var lastPingReply: [Int32: NIODeadline] = [:]
   var reportedFailure: [Int32: UInt32] = [:]
   var lastBootRequest: NIODeadline = .distantPast
@@ -57,6 +59,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var coreTicker: RepeatedTask?
   var statsReporter: RepeatedTask?
   /// Requests to the monitors the core asked for, not yet answered (one at a time each).
+  var primaryCache: [PGID: Int32] = [:]
+  var primaryCacheEpoch: UInt32 = 0
   var upThruInFlight = false
   var pgTempInFlight: Set<PGID> = []
   /// Deep scrubs: PGs being scrubbed (their new writes wait), the writes held, jobs by id.
@@ -209,6 +213,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
       peers[osd] = nil
       lastPingReply[osd] = nil
     }
+    for osd in incoming.keys where !newMap.isUp(osd) { incoming[osd] = nil }
     if !newMap.isUp(id) || newMap.entry(id)?.publicAddress != boundAddress {
       boot()  // marked down (wrongly, or before our boot landed): say we are here
     }

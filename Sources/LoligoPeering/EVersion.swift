@@ -28,10 +28,21 @@ public struct EVersion: Hashable, Sendable, Comparable, CustomStringConvertible 
 
   /// A key that sorts as the version does (for the log's keys in the store).
   public var sortKey: String {
-    let e = String(epoch)
-    let v = String(version)
-    return String(repeating: "0", count: 10 - e.count) + e + "."
-      + String(repeating: "0", count: 20 - v.count) + v
+    // Fixed-width decimal digits written straight into the UTF-8 bytes (one allocation).
+    String(unsafeUninitializedCapacity: 31) { bytes in
+      var e = epoch
+      for index in stride(from: 9, through: 0, by: -1) {
+        bytes[index] = UInt8(ascii: "0") + UInt8(e % 10)
+        e /= 10
+      }
+      bytes[10] = UInt8(ascii: ".")
+      var v = version
+      for index in stride(from: 30, through: 11, by: -1) {
+        bytes[index] = UInt8(ascii: "0") + UInt8(v % 10)
+        v /= 10
+      }
+      return 31
+    }
   }
 
   public func encode(to buffer: inout ByteBuffer) {

@@ -66,6 +66,10 @@ extension PGState {
     }
   }
 
+  /// Entries trimmed at once beyond the target (so a trim, and the info it changes, is not a
+  /// store write on every op).
+  static func trimBatch(_ keep: Int) -> Int { max(8, keep / 8) }
+
   /// Key under which listings wait for the primary's recovery.
   static let listKey = ObjectID("", namespace: "\u{0}list")
 
@@ -88,13 +92,15 @@ extension PGState {
     var t = PGTransaction()
     t.append(.mutate(pgid, object, mutation, version))
     t.append(.appendLog(pgid, [entry]))
+    // Trimmed in batches, and the info written only then: a write's own log entry is enough
+    // to rebuild `lastUpdate` at load (`PGState.init(stored:)`).
     let keep = logTarget(env.config)
-    if log.count > keep {
+    if log.count > keep + Self.trimBatch(keep) {
       let trimmed = log.trim(keeping: keep)
       t.append(.removeLog(pgid, trimmed.map(\.version)))
       info.logTail = log.tail
+      t.append(.putInfo(info))
     }
-    t.append(.putInfo(info))
     noteSubmitted(object, version: mutation.deletes ? nil : version)
     submit(t, .write(version), &env)
     for osd in members.keys.sorted() {

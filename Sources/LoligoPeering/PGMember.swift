@@ -123,8 +123,8 @@ extension PGState {
       if !trimmed.isEmpty {
         t.append(.removeLog(pgid, trimmed.map(\.version)))
         info.logTail = log.tail
+        t.append(.putInfo(info))
       }
-      t.append(.putInfo(info))
       applied = .repOp(entry.version, result: 0)
     case .push(let object, let snapshot, let backfill):
       if let snapshot {

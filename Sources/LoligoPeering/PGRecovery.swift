@@ -173,13 +173,15 @@ extension PGState {
   // MARK: the ordered channel, primary side
 
   mutating func receiveApplied(from osd: Int32, seq: UInt64, _ env: inout PeeringEnvironment) {
-    guard var member = members[osd] else { return }
-    var done: [PGMessage.OrderedBody] = []
-    while let first = member.unacked.first, first.seq <= seq {
-      member.unacked.removeFirst()
-      done.append(first.body)
+    guard members[osd] != nil else { return }
+    // No local copy of the array: removing from it below must not copy it.
+    let count = members[osd]!.unacked.prefix { $0.seq <= seq }.count
+    guard count > 0 else {
+      if phase == .activating { checkActivated(&env) }
+      return
     }
-    members[osd] = member
+    let done = members[osd]!.unacked.prefix(count).map(\.body)
+    members[osd]!.unacked.removeFirst(count)
     for body in done {
       switch body {
       case .activate:

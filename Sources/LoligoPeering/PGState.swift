@@ -171,6 +171,9 @@ struct PGState: Sendable {
       log = PGLog(tail: stored.info.logTail, entries: stored.log)
       missing = stored.missing
       exists = true
+      // Writes record their log entry, not the info: the log's head is the last update.
+      if log.head > info.lastUpdate { info.lastUpdate = log.head }
+      if missing.isEmpty { info.lastComplete = info.lastUpdate }
     } else {
       info = PGInfo(pgid: pgid)
       log = PGLog()
@@ -226,11 +229,10 @@ struct PGState: Sendable {
   mutating func sendOrdered(
     _ member: Int32, _ body: PGMessage.OrderedBody, _ env: inout PeeringEnvironment
   ) {
-    guard var state = members[member] else { return }
-    let seq = state.nextSeq
-    state.nextSeq += 1
-    state.unacked.append((seq, body, env.now))
-    members[member] = state
+    // In place: copying the member out would copy its unacknowledged messages on write.
+    guard let seq = members[member]?.nextSeq else { return }
+    members[member]!.nextSeq += 1
+    members[member]!.unacked.append((seq, body, env.now))
     env.send(member, pgid, interval: interval, .ordered(seq: seq, body))
   }
 

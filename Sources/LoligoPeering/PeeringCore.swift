@@ -79,8 +79,8 @@ public struct PeeringCore: Sendable {
     case .repair(let pgid, let bad):
       if started, pgs[pgid] != nil { pgs[pgid]!.repair(bad, &env) }
     }
-    let outputs = env.outputs
-    env.outputs.removeAll(keepingCapacity: true)
+    var outputs: [PeeringOutput] = []
+    swap(&outputs, &env.outputs)
     return outputs
   }
 

@@ -158,6 +158,20 @@ final class PGLogTests: XCTestCase {
       priorVersion: .zero, reqid: RequestID(client: 1, tid: version))
   }
 
+  func testSortKeysSortAsVersionsDo() {
+    XCTAssertEqual(EVersion(epoch: 12, version: 345).sortKey, "0000000012.00000000000000000345")
+    XCTAssertEqual(
+      EVersion(epoch: .max, version: .max).sortKey, "4294967295.18446744073709551615")
+    var random = SimRandom(seed: 7)
+    for _ in 0..<2000 {
+      let a = EVersion(
+        epoch: UInt32(truncatingIfNeeded: random.next() % 1000), version: random.next() % 100_000)
+      let b = EVersion(
+        epoch: UInt32(truncatingIfNeeded: random.next() % 1000), version: random.next() % 100_000)
+      XCTAssertEqual(a < b, a.sortKey < b.sortKey, "\(a) \(b)")
+    }
+  }
+
   func testTrimRewindAndRequests() {
     var log = PGLog()
     for v in 1...200 { log.append(entry(UInt64(v))) }
