@@ -258,7 +258,7 @@ let package = Package(
       name: "LoligoPlacementTests", dependencies: ["LoligoCore", "LoligoPlacement"],
       resources: [.copy("Vectors")]),
     // The repository's own rules: the layering of docs/ARCHITECTURE.md, nothing outside it.
-    .testTarget(name: "RepositoryTests"),
+    .testTarget(name: "RepositoryTests", dependencies: ["LoligoCore"]),
     .testTarget(
       name: "ToolTests",
       dependencies: [

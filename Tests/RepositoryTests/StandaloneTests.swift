@@ -1,4 +1,5 @@
 import Foundation
+import LoligoCore
 import XCTest
 
 /// The repository stands alone: what it ships (sources, tests, docs, scripts, profiles) names
@@ -28,5 +29,15 @@ final class StandaloneTests: XCTestCase {
     }
     XCTAssertGreaterThan(scanned, 100, "scanned too few files: is the root right?")
     XCTAssertEqual(offenders, [], "these files point outside the repository")
+  }
+}
+
+/// The README stays true about configuration: its table names every option the code has.
+final class ReadmeTests: XCTestCase {
+  func testEveryConfigOptionIsInTheReadme() throws {
+    let readme = try String(
+      contentsOf: Repository.root.appendingPathComponent("README.md"), encoding: .utf8)
+    let missing = ConfigOption.all.map(\.name).filter { !readme.contains("| `\($0)` |") }
+    XCTAssertEqual(missing, [], "regenerate the table with `loligo config help --markdown`")
   }
 }
