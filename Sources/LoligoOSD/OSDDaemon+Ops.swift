@@ -160,11 +160,26 @@ extension OSDDaemon {
 
   /// The core lets a read (or listing) run now: answer it from the store.
   func execute(_ token: UInt64) {
-    guard let pending = ops.removeValue(forKey: token) else { return }
+    guard let pending = ops[token] else { return }
     let payloads = OSDOpExecution.payloads(pending.op.operations, data: pending.message.data)
     let (results, out, code, crc) = OSDOpExecution.reads(
       pending.op.operations, payloads: payloads, pg: pending.pgid, object: pending.object,
       store: store)
+    if code == -5, !pending.object.name.isEmpty {
+      // This copy fails the store's checks: the core repairs it from a good one and runs the
+      // read again; it answers EIO only when no copy is good.
+      counters.counter("osd", "op_read_repair").add()
+      Log.shared.error(
+        "osd", "osd.\(id): \(pending.object) in \(pending.pgid) is unreadable here; repairing")
+      feed(
+        .unreadable(
+          ClientOp(
+            token: token, pgid: pending.pgid,
+            reqid: RequestID(client: pending.message.source?.num ?? -1, tid: pending.message.tid),
+            object: pending.object, kind: .read)))
+      return
+    }
+    ops[token] = nil
     stats.reads.add()
     stats.outBytes.add(UInt64(out.readableBytes))
     reply(pending.message, result: code, operations: results, data: out, dataCRC: crc)

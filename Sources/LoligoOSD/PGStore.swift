@@ -213,14 +213,24 @@ struct ObjectStorePGReader: PGStoreReader {
     }
   }
 
-  func snapshot(_ pgid: PGID, _ object: ObjectID) -> ObjectSnapshot? {
-    guard let version = objectVersion(pgid, object),
-      let data = try? store.read(pgid, object, offset: 0, length: nil),
-      let xattrs = try? store.xattrs(pgid, object),
-      let omap = try? store.omap(pgid, object, keys: [])
-    else { return nil }
-    let contents = ObjectContents(data: data, xattrs: xattrs, omap: omap)
-    return ObjectSnapshot(version: version, body: contents.encoded())
+  func read(_ pgid: PGID, _ object: ObjectID) -> ObjectRead {
+    do throws(StoreError) {
+      let data = try store.read(pgid, object, offset: 0, length: nil)
+      let xattrs = try store.xattrs(pgid, object)
+      let omap = try store.omap(pgid, object, keys: [])
+      var version = EVersion.zero
+      if var raw = xattrs[PGStore.versionAttribute] {
+        guard let decoded = try? EVersion(from: &raw) else { return .unreadable }
+        version = decoded
+      }
+      let contents = ObjectContents(data: data, xattrs: xattrs, omap: omap)
+      return .present(ObjectSnapshot(version: version, body: contents.encoded()))
+    } catch .noSuchObject, .noSuchCollection {
+      return .absent
+    } catch {
+      // A checksum or record that fails its checks (or the disk failing): never copied.
+      return .unreadable
+    }
   }
 
   func list(_ pgid: PGID, after cursor: ObjectID?, limit: Int) -> [ObjectID] {

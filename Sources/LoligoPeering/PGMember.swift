@@ -26,8 +26,8 @@ extension PGState {
       receiveOrdered(from: osd, seq: seq, body, &env)
     case .applied(let seq, _):
       receiveApplied(from: osd, seq: seq, &env)
-    case .pulled(let object, let snapshot):
-      receivePulled(from: osd, object, snapshot, &env)
+    case .pulled(let object, let read):
+      receivePulled(from: osd, object, read, &env)
     case .reserveGranted:
       guard members[osd] != nil else { return }
       members[osd]!.reserved = true

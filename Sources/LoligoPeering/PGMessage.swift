@@ -36,8 +36,8 @@ public struct PGMessage: Sendable, Equatable {
     case applied(seq: UInt64, Applied)
     /// Primary → OSD holding the object: send it to me.
     case pull(ObjectID)
-    /// The answer to a pull: the object, or nil when the sender lacks it too.
-    case pulled(ObjectID, ObjectSnapshot?)
+    /// The answer to a pull: the object, its absence, or that the sender's copy is unreadable.
+    case pulled(ObjectID, ObjectRead)
     /// Primary → backfill target: may I backfill you? (Ceph's remote reservation.)
     case reserve
     case reserveGranted
@@ -174,10 +174,11 @@ extension PGMessage {
       case .pull(let object):
         b.writeLE(UInt8(5))
         ObjectIDCoding.write(object, to: &b)
-      case .pulled(let object, let snapshot):
+      case .pulled(let object, let read):
         b.writeLE(UInt8(6))
         ObjectIDCoding.write(object, to: &b)
-        Self.writeSnapshot(snapshot, to: &b, data: &data)
+        b.writeBool(read == .unreadable)
+        Self.writeSnapshot(read.snapshot, to: &b, data: &data)
       case .reserve: b.writeLE(UInt8(7))
       case .reserveGranted: b.writeLE(UInt8(8))
       case .reserveRejected: b.writeLE(UInt8(9))
@@ -271,7 +272,15 @@ extension PGMessage {
       case 5: body = .pull(try ObjectIDCoding.read(from: &b, limits: limits))
       case 6:
         let object = try ObjectIDCoding.read(from: &b, limits: limits)
-        body = .pulled(object, try Self.readSnapshot(from: &b, data: &data, limits: limits))
+        let unreadable = try b.readBool("unreadable")
+        let snapshot = try Self.readSnapshot(from: &b, data: &data, limits: limits)
+        switch (unreadable, snapshot) {
+        case (true, nil): body = .pulled(object, .unreadable)
+        case (false, nil): body = .pulled(object, .absent)
+        case (false, let copy?): body = .pulled(object, .present(copy))
+        case (true, _?):
+          throw DecodeError.invalid(field: "pulled", reason: "unreadable with a copy")
+        }
       case 7: body = .reserve
       case 8: body = .reserveGranted
       case 9: body = .reserveRejected

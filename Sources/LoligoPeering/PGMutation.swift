@@ -33,6 +33,19 @@ public struct ObjectSnapshot: Sendable, Equatable {
   }
 }
 
+/// An object as the store gives it back.
+public enum ObjectRead: Sendable, Equatable {
+  case present(ObjectSnapshot)
+  case absent
+  /// Held, but its bytes or metadata fail the store's checks: never to be served or copied.
+  case unreadable
+
+  var snapshot: ObjectSnapshot? {
+    if case .present(let snapshot) = self { return snapshot }
+    return nil
+  }
+}
+
 /// What a PG looks like in the store at start-up.
 public struct StoredPG: Sendable {
   public var info: PGInfo
@@ -56,8 +69,8 @@ public protocol PGStoreReader: Sendable {
   func load(_ pgid: PGID) -> StoredPG?
   /// The version of the object's current copy, nil when absent.
   func objectVersion(_ pgid: PGID, _ object: ObjectID) -> EVersion?
-  /// The object's whole state, nil when absent.
-  func snapshot(_ pgid: PGID, _ object: ObjectID) -> ObjectSnapshot?
+  /// The object's whole state, checked against the store's checksums.
+  func read(_ pgid: PGID, _ object: ObjectID) -> ObjectRead
   /// Objects after `cursor` in `ObjectID` order, at most `limit`.
   func list(_ pgid: PGID, after cursor: ObjectID?, limit: Int) -> [ObjectID]
 }

@@ -25,6 +25,7 @@ extension PGState {
     queried.removeAll()
     strays.removeAll()
     unfound.removeAll()
+    unreadableAt.removeAll()
     backfill = .idle
     backfillRetryAt = 0
     backfillQueue.removeAll()

@@ -57,6 +57,13 @@ extension PGState {
       guard let need = missing.need(object) else { continue }
       guard let source = source(for: object, need: need, env) else {
         unfound.insert(object)
+        if let bad = unreadableAt[object], Set(acting).isSubset(of: bad) {
+          // Every acting copy is damaged: the ops waiting for it get an I/O error, never bytes
+          // that fail their checksums (the object stays missing until a good copy turns up).
+          for op in waitingForObject.removeValue(forKey: object) ?? [] {
+            env.outputs.append(.reply(token: op.token, result: -5))
+          }
+        }
         continue
       }
       unfound.remove(object)
@@ -75,7 +82,13 @@ extension PGState {
     for object in order where recovering[object] == nil {
       guard !missing.contains(object), uncommitted[object] == nil else { continue }
       guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
-      let snapshot = env.store.snapshot(pgid, object)
+      let read = env.store.read(pgid, object)
+      if read == .unreadable {
+        // This copy is damaged too: recover it first, push after.
+        markUnreadable(object, &env)
+        continue
+      }
+      let snapshot = read.snapshot
       let targets = pushes[object]!
       for osd in targets.sorted() {
         sendOrdered(osd, .push(object, snapshot, backfill: false), &env)
@@ -117,6 +130,24 @@ extension PGState {
     log.entries.last { $0.object == object }
   }
 
+  /// `need` of a copy whose own version cannot be read: any good copy will do.
+  static let anyVersion = EVersion(epoch: .max, version: .max)
+
+  /// This OSD's copy of `object` fails the store's checks: recover it like a missing one (Ceph's
+  /// repair on read), at the version the log or the store's metadata says is current.
+  mutating func markUnreadable(_ object: ObjectID, _ env: inout PeeringEnvironment) {
+    guard !missing.contains(object) else { return }
+    let need =
+      latestEntry(object).map { $0.kind == .delete ? .zero : $0.version }
+      ?? env.store.objectVersion(pgid, object) ?? Self.anyVersion
+    missing.add(object, need: need)
+    unreadableAt[object, default: []].insert(env.whoami)
+    var t = PGTransaction()
+    t.append(.setMissing(pgid, object, need))
+    submit(t, .none, &env)
+    priority.insert(object)
+  }
+
   mutating func removeLocally(_ object: ObjectID, _ env: inout PeeringEnvironment) {
     var t = PGTransaction()
     t.append(.removeObject(pgid, object))
@@ -141,8 +172,7 @@ extension PGState {
   }
 
   mutating func receivePulled(
-    from osd: Int32, _ object: ObjectID, _ snapshot: ObjectSnapshot?,
-    _ env: inout PeeringEnvironment
+    from osd: Int32, _ object: ObjectID, _ read: ObjectRead, _ env: inout PeeringEnvironment
   ) {
     guard case .pulling(let source, _) = recovering[object], source == osd else { return }
     recovering[object] = nil
@@ -151,9 +181,17 @@ extension PGState {
       recover(&env)
       return
     }
-    guard let snapshot, snapshot.version == need else {
-      // It does not have it after all: try another copy.
+    guard let snapshot = read.snapshot, need == Self.anyVersion || snapshot.version == need
+    else {
+      // It does not have it after all (or its copy is damaged): try another copy, and give
+      // a damaged member copy a good one once this OSD has it.
       lacking.insert(Lacking(osd: osd, object: object))
+      if read == .unreadable {
+        unreadableAt[object, default: []].insert(osd)
+        if members[osd] != nil, !members[osd]!.isBackfillTarget {
+          members[osd]!.missing.add(object, need: need)
+        }
+      }
       recover(&env)
       return
     }
@@ -275,8 +313,13 @@ extension PGState {
         guard let object = backfillQueue.first else { break }
         // The copy sent must include every change made to the object so far.
         guard uncommitted[object] == nil else { break }
+        let read = env.store.read(pgid, object)
+        if read == .unreadable {
+          markUnreadable(object, &env)
+          break  // the backfill goes on once this copy is repaired
+        }
         backfillQueue.removeFirst()
-        let snapshot = env.store.snapshot(pgid, object)
+        let snapshot = read.snapshot
         for osd in targets {
           sendOrdered(osd, .push(object, snapshot, backfill: true), &env)
           members[osd]!.backfillSent = .upTo(object)

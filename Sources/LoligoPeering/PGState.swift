@@ -147,6 +147,8 @@ struct PGState: Sendable {
   var priority: Set<ObjectID> = []
   /// Peers that answered a pull without the object.
   var lacking: Set<Lacking> = []
+  /// OSDs whose copy of an object failed the store's checks (this one included).
+  var unreadableAt: [ObjectID: Set<Int32>] = [:]
   var backfill: BackfillPhase = .idle
   /// No backfill reservation is asked for before this time (after a rejection).
   var backfillRetryAt: UInt64 = 0

@@ -78,6 +78,14 @@ public struct PeeringCore: Sendable {
     case .tick: if started { tick() }
     case .repair(let pgid, let bad):
       if started, pgs[pgid] != nil { pgs[pgid]!.repair(bad, &env) }
+    case .unreadable(var op):
+      op.arrived = env.now
+      if started, pgs[op.pgid] != nil, pgs[op.pgid]!.servesIO {
+        pgs[op.pgid]!.markUnreadable(op.object, &env)
+        pgs[op.pgid]!.handleClientOp(op, &env)
+      } else {
+        env.outputs.append(.discard(token: op.token))
+      }
     }
     var outputs: [PeeringOutput] = []
     swap(&outputs, &env.outputs)
@@ -169,8 +177,8 @@ public struct PeeringCore: Sendable {
           .notify(PGNotify(info: nil, log: [], missing: MissingSet())))
       }
     case .pull(let object):
-      let snapshot = pgs[pgid].flatMap { $0.exists ? env.store.snapshot(pgid, object) : nil }
-      env.send(from, pgid, interval: message.interval, .pulled(object, snapshot))
+      let read = pgs[pgid].map { $0.exists ? env.store.read(pgid, object) : .absent } ?? .absent
+      env.send(from, pgid, interval: message.interval, .pulled(object, read))
     case .reserve:
       if env.remoteBackfillGranted[pgid] == from
         || env.remoteBackfillGranted.count < env.config.maxBackfills

@@ -91,6 +91,10 @@ public enum PeeringInput: Sendable {
   /// A deep scrub found these copies wrong (by OSD): recover them from a good one (Ceph's
   /// `pg repair`). Only on the PG's acting primary.
   case repair(PGID, [Int32: [ObjectID]])
+  /// An op the core let run (`.execute`) found this OSD's copy of its object unreadable: the
+  /// core recovers it from a good copy and runs the op again (Ceph's repair on read), or
+  /// answers EIO when no copy is good.
+  case unreadable(ClientOp)
 }
 
 /// What the daemon must do after a step, in order.

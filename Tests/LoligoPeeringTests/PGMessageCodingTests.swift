@@ -49,8 +49,9 @@ final class PGMessageCodingTests: XCTestCase {
       .applied(seq: 4, .pushed(object)),
       .applied(seq: 5, .backfillProgress(.upTo(object))),
       .pull(object),
-      .pulled(object, snapshot),
-      .pulled(object, nil),
+      .pulled(object, .present(snapshot)),
+      .pulled(object, .unreadable),
+      .pulled(object, .absent),
       .reserve, .reserveGranted, .reserveRejected, .reserveRelease, .purge,
     ]
     return bodies.map { PGMessage(pgid: pgid, epoch: 12, interval: 9, body: $0) }

@@ -27,6 +27,7 @@ final class PeeringSimulationTests: XCTestCase {
     options.duplication = seed % 7 == 0 ? 0.05 : 0.01
     options.minLogEntries = seed % 6 == 1 ? 8 : 250  // short logs force backfill
     options.maxLogEntries = seed % 6 == 1 ? 16 : 10_000
+    options.corruptions = seed % 3 == 2 ? 4 : 0
     return options
   }
 
@@ -37,12 +38,14 @@ final class PeeringSimulationTests: XCTestCase {
     var acks = 0
     var reads = 0
     var activations = 0
+    var readRepairs = 0
     for seed in first..<(first + count) {
       let sim = try PeeringSim(seed: seed, options: Self.options(seed: seed))
       let problems = sim.run()
       acks += sim.checker.acks
       reads += sim.checker.reads
       activations += sim.checker.activations
+      readRepairs += sim.readRepairs
       if !problems.isEmpty {
         failures.append("seed \(seed): \(problems.prefix(3).joined(separator: " | "))")
         if failures.count >= 5 { break }
@@ -52,8 +55,9 @@ final class PeeringSimulationTests: XCTestCase {
     XCTAssertGreaterThan(
       acks, Int(count) * 5, "too few writes acknowledged for the runs to mean much")
     XCTAssertGreaterThan(reads, Int(count), "too few reads")
+    if count >= 10 { XCTAssertGreaterThan(readRepairs, 0, "no read met a damaged copy") }
     print(
-      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked"
+      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked, \(readRepairs) reads repaired a damaged copy"
     )
   }
 

@@ -25,6 +25,8 @@ final class PeeringSim {
     var healDeadline: UInt64 = 400_000_000_000
     var minLogEntries = 250
     var maxLogEntries = 10_000
+    /// Copies damaged on disk during the run (at most one copy of an object at a time).
+    var corruptions = 0
   }
 
   enum Event {
@@ -42,6 +44,7 @@ final class PeeringSim {
     case into(osd: Int32)
     case monUpThru(osd: Int32, epoch: UInt32)
     case monPGTemp(PGID, [Int32])
+    case corrupt(osd: Int32)
   }
 
   struct ClientRequest {
@@ -121,6 +124,8 @@ final class PeeringSim {
   var events = 0
   var messages = 0
   var nextQuiescenceCheck: UInt64 = 0
+  /// Reads that found their copy damaged and had it repaired.
+  var readRepairs = 0
   /// Placement by epoch and object name (CRUSH is the simulation's biggest cost otherwise).
   var placements: [UInt32: [String: PGMapping]] = [:]
 
@@ -193,7 +198,10 @@ final class PeeringSim {
       }
       if let healedAt, now >= healedAt + 1_000_000_000, now >= nextQuiescenceCheck {
         nextQuiescenceCheck = now + 500_000_000
-        if isQuiescent() { break }
+        if isQuiescent() {
+          if !damaged { break }
+          repairDamage()
+        }
       }
       if now > options.faultWindow + options.healDeadline {
         checker.fail(
@@ -264,6 +272,8 @@ final class PeeringSim {
       if map.isUp(id), (map.entry(id)?.upThru ?? 0) < epoch {
         publish { $0.newUpThru[id] = max(epoch, self.map.epoch) }
       }
+    case .corrupt(let id):
+      corruptOneCopy(osds[Int(id)])
     case .monPGTemp(let pgid, let wanted):
       // As the monitor does: only OSDs that are up; the same request twice changes nothing.
       guard wanted.allSatisfy({ map.isUp($0) }) else { return }
@@ -336,10 +346,22 @@ final class PeeringSim {
       }
       replyToClient(request, .written(result))
     case .execute(let token):
-      guard let request = osd.ops.removeValue(forKey: token) else { return }
+      guard let request = osd.ops[token] else { return }
       let pgid = placement(request.object.name, in: map(for: osd))!.pgid
-      let value = osd.disk.pgs[pgid]?.objects[request.object]?.value
-      replyToClient(request, .read(value))
+      let stored = osd.disk.pgs[pgid]?.objects[request.object]
+      if stored?.corrupt == true {
+        // The store's checksum fails: the core repairs the copy and runs the op again.
+        log("osd.\(osd.id) finds \(request.object) unreadable")
+        readRepairs += 1
+        step(
+          osd,
+          .unreadable(
+            ClientOp(
+              token: token, pgid: pgid, reqid: request.reqid, object: request.object, kind: .read)))
+        return
+      }
+      osd.ops[token] = nil
+      replyToClient(request, .read(stored?.value))
     case .discard(let token):
       osd.ops[token] = nil
     case .requestUpThru(let epoch):
@@ -410,6 +432,10 @@ final class PeeringSim {
   // MARK: faults and the monitor
 
   func scheduleFaults() {
+    for _ in 0..<options.corruptions {
+      let at = rng.uint(3_000_000_000...(options.faultWindow - 3_000_000_000))
+      queue.push(at, .corrupt(osd: Int32(rng.int(0..<options.osds))))
+    }
     var at: UInt64 = 2_000_000_000
     for _ in 0..<options.faults {
       at += rng.uint(1_000_000_000...(options.faultWindow / UInt64(max(options.faults, 1))))
@@ -586,6 +612,44 @@ final class PeeringSim {
       return
         "\(mapping.pgid) up \(mapping.up) acting \(mapping.acting) \(pg.map { "\($0.phase) clean=\($0.clean)" } ?? "no primary state")"
     }.joined(separator: "; ") + "; clients outstanding \(clients.map(\.outstanding.count))"
+  }
+
+  /// Damages one committed copy on `osd`, unless another copy of that object is damaged.
+  func corruptOneCopy(_ osd: OSD) {
+    guard osd.running else { return }
+    let candidates = osd.disk.pgs.flatMap { pgid, pg in pg.objects.keys.map { (pgid, $0) } }
+      .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    guard !candidates.isEmpty else { return }
+    let (pgid, object) = rng.pick(candidates)
+    let damaged = osds.contains { $0.disk.pgs[pgid]?.objects[object]?.corrupt == true }
+    guard !damaged else { return }
+    log("corrupt \(object) on osd.\(osd.id)")
+    osd.disk.corrupt(pgid, object)
+  }
+
+  /// As a deep scrub and repair would: the primary of each PG recovers its damaged copies.
+  func repairDamage() {
+    guard let mappings = try? map.mapAllPGs(pool: pool) else { return }
+    for mapping in mappings where mapping.actingPrimary >= 0 {
+      var bad: [Int32: [ObjectID]] = [:]
+      for osd in mapping.acting {
+        for (object, copy) in osds[Int(osd)].disk.pgs[mapping.pgid]?.objects ?? [:]
+        where copy.corrupt {
+          bad[osd, default: []].append(object)
+        }
+      }
+      if !bad.isEmpty { step(osds[Int(mapping.actingPrimary)], .repair(mapping.pgid, bad)) }
+    }
+  }
+
+  /// A damaged copy on an OSD of a PG's acting set (strays' leftovers are not served).
+  var damaged: Bool {
+    guard let mappings = try? map.mapAllPGs(pool: pool) else { return false }
+    return mappings.contains { mapping in
+      mapping.acting.contains { osd in
+        osds[Int(osd)].disk.pgs[mapping.pgid]?.objects.values.contains(where: \.corrupt) ?? false
+      }
+    }
   }
 
   /// Every object reads back as its last acknowledged write, and every acting copy agrees.

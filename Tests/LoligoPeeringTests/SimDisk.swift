@@ -11,6 +11,8 @@ final class SimDisk: PGStoreReader, @unchecked Sendable {  // used by the simula
   struct Object: Equatable {
     var version: EVersion
     var value: UInt64
+    /// Its bytes no longer match their checksum (a flipped bit on disk).
+    var corrupt = false
   }
 
   struct PG: Equatable {
@@ -102,9 +104,15 @@ final class SimDisk: PGStoreReader, @unchecked Sendable {  // used by the simula
     pgs[pgid]?.objects[object]?.version
   }
 
-  func snapshot(_ pgid: PGID, _ object: ObjectID) -> ObjectSnapshot? {
-    guard let stored = pgs[pgid]?.objects[object] else { return nil }
-    return ObjectSnapshot(version: stored.version, body: Self.body(stored.value))
+  func read(_ pgid: PGID, _ object: ObjectID) -> ObjectRead {
+    guard let stored = pgs[pgid]?.objects[object] else { return .absent }
+    if stored.corrupt { return .unreadable }
+    return .present(ObjectSnapshot(version: stored.version, body: Self.body(stored.value)))
+  }
+
+  /// Damages one committed copy (as a flipped bit would).
+  func corrupt(_ pgid: PGID, _ object: ObjectID) {
+    pgs[pgid]?.objects[object]?.corrupt = true
   }
 
   func list(_ pgid: PGID, after cursor: ObjectID?, limit: Int) -> [ObjectID] {
