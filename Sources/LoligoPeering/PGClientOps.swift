@@ -62,6 +62,12 @@ extension PGState {
         env.outputs.append(.reply(token: op.token, result: -2))  // ENOENT
         return
       }
+      // A full OSD takes no new data (Ceph's full flag): refused before anything is logged or
+      // stored, so no copy can diverge; deletes still run, they free space.
+      if !mutation.deletes, acting.contains(where: { env.isFull($0) }) {
+        env.outputs.append(.reply(token: op.token, result: -28))  // ENOSPC
+        return
+      }
       write(op, mutation, &env)
     }
   }

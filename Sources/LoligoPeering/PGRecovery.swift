@@ -271,8 +271,18 @@ extension PGState {
   mutating func backfillStep(_ env: inout PeeringEnvironment) {
     let targets = members.filter { $0.value.isBackfillTarget }.keys.sorted()
     guard !targets.isEmpty, !env.noBackfill else { return }
+    // A target the monitors marked backfillfull takes no more: wait (backfill_toofull) with
+    // every slot given back, and go on once it has room again.
+    if targets.contains(where: { env.isBackfillFull($0) }) {
+      if backfill != .tooFull {
+        releaseBackfillSlots(&env)
+        backfill = .tooFull
+      }
+      return
+    }
+    if backfill == .tooFull { backfill = .idle }
     switch backfill {
-    case .idle, .waitLocal:
+    case .idle, .waitLocal, .tooFull:
       guard env.now >= backfillRetryAt else { return }
       guard env.takeLocalBackfillSlot(pgid) else {
         backfill = .waitLocal

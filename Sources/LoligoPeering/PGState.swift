@@ -78,6 +78,8 @@ enum RecoveryOp: Sendable, Equatable {
 /// Backfill progress of an interval.
 enum BackfillPhase: Sendable, Equatable {
   case idle
+  /// A target is backfillfull: nothing is copied until it has room.
+  case tooFull
   case waitLocal
   case waitRemote(askedAt: UInt64)
   case running

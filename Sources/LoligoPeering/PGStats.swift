@@ -88,7 +88,11 @@ extension PGState {
     if lacking || acting.count < size { parts.append("degraded") }
     if acting != up { parts.append("remapped") }
     if members.values.contains(where: { $0.isBackfillTarget && $0.backfillAcked != .complete }) {
-      parts.append(backfill == .running || backfill == .finishing ? "backfilling" : "backfill_wait")
+      switch backfill {
+      case .running, .finishing: parts.append("backfilling")
+      case .tooFull: parts.append("backfill_toofull")
+      default: parts.append("backfill_wait")
+      }
     }
     if !serving { parts.append("peered") }
     return parts.joined(separator: "+")

@@ -180,7 +180,10 @@ public struct PeeringCore: Sendable {
       let read = pgs[pgid].map { $0.exists ? env.store.read(pgid, object) : .absent } ?? .absent
       env.send(from, pgid, interval: message.interval, .pulled(object, read))
     case .reserve:
-      if env.remoteBackfillGranted[pgid] == from
+      if env.isBackfillFull(whoami) {
+        // Backfill never fills an OSD past backfillfull (Ceph's backfill_toofull).
+        env.send(from, pgid, interval: message.interval, .reserveRejected)
+      } else if env.remoteBackfillGranted[pgid] == from
         || env.remoteBackfillGranted.count < env.config.maxBackfills
       {
         env.remoteBackfillGranted[pgid] = from

@@ -43,6 +43,15 @@ struct PeeringEnvironment {
 
   func history(_ pgid: PGID) -> PGIntervalHistory? { tracker.history(pgid) }
 
+  /// The monitors marked the OSD full: no new data goes to it.
+  func isFull(_ osd: Int32) -> Bool { map?.entry(osd)?.state.contains(.full) ?? false }
+
+  /// The monitors marked the OSD backfillfull (or full): no backfill fills it further.
+  func isBackfillFull(_ osd: Int32) -> Bool {
+    guard let state = map?.entry(osd)?.state else { return false }
+    return state.contains(.backfillFull) || state.contains(.full)
+  }
+
   var noRecover: Bool { (map?.flags ?? 0) & OSDMapFlags.noRecover != 0 }
   var noBackfill: Bool {
     (map?.flags ?? 0) & (OSDMapFlags.noBackfill | OSDMapFlags.noRecover) != 0
