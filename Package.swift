@@ -227,7 +227,7 @@ let package = Package(
       name: "LoligoMonTests",
       dependencies: [
         "LoligoCore", "LoligoConsensus", "LoligoMon", "LoligoMessages", "LoligoPlacement",
-        .product(name: "NIOCore", package: "swift-nio"),
+        "LoligoClient", .product(name: "NIOCore", package: "swift-nio"),
       ]),
     .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
     .testTarget(

@@ -66,13 +66,18 @@ enum Repository {
 
   /// Every module a module's Swift files import, with one file that does.
   static func imports(of module: String) throws -> [String: String] {
-    let directory = root.appendingPathComponent("Sources/\(module)")
+    try imports(in: "Sources/\(module)")
+  }
+
+  /// Every module the Swift files under a directory of the clone import, with one file that does.
+  static func imports(in folder: String) throws -> [String: String] {
+    let directory = root.appendingPathComponent(folder)
     var found: [String: String] = [:]
     guard let walker = FileManager.default.enumerator(atPath: directory.path) else {
       throw RepositoryError("cannot list \(directory.path)")
     }
     for case let path as String in walker where path.hasSuffix(".swift") {
-      let file = "Sources/\(module)/\(path)"
+      let file = "\(folder)/\(path)"
       let text = try String(
         contentsOf: directory.appendingPathComponent(path), encoding: .utf8)
       for imported in importedModules(in: text) where found[imported] == nil {
