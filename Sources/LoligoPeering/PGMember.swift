@@ -47,6 +47,14 @@ extension PGState {
       var t = PGTransaction()
       t.append(.remove(pgid))
       submit(t, .removed, &env)
+      // The store applies transactions in order, so from here on this OSD holds no copy:
+      // should it join the PG again before the removal is durable, it starts empty (its
+      // first write recreates the collection after the removal).
+      info = PGInfo(pgid: pgid)
+      log = PGLog()
+      missing = MissingSet()
+      uncommitted.removeAll()
+      exists = false
     case .query, .pull, .reserve, .reserveRelease:
       break  // handled by the core
     }

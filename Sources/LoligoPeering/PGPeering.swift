@@ -71,6 +71,13 @@ extension PGState {
       channel.primary = primary
     } else {
       phase = .stray
+      // Holding a copy it no longer serves: tell the primary, which purges it once clean.
+      // The notify is a whole answer (log and missing too), as the primary may be querying
+      // this OSD in the same interval and take it as its reply.
+      if exists, primary >= 0 {
+        lastQuery = env.now
+        answerQuery(from: primary, interval: first, &env)
+      }
     }
   }
 
@@ -127,7 +134,21 @@ extension PGState {
     from osd: Int32, _ notify: PGNotify, history: PGIntervalHistory,
     _ env: inout PeeringEnvironment
   ) {
-    guard phase == .getInfo, queried.contains(osd) else { return }
+    guard phase == .getInfo, queried.contains(osd) else {
+      // An OSD outside the PG's sets telling us it still holds a copy (Ceph's stray notify):
+      // once the PG is clean, that copy goes.
+      guard isPrimary, notify.info != nil, !up.contains(osd), !acting.contains(osd) else {
+        return
+      }
+      if !strays.contains(osd) {
+        strays.insert(osd)
+        purgeSent = false
+        updateClean(&env)
+      } else if purgeSent {
+        env.send(osd, pgid, interval: interval, .purge)  // the purge was lost: again
+      }
+      return
+    }
     reports[osd] = PeerReport(notify: notify)
     if queried.isSubset(of: Set(reports.keys)) { evaluate(history, &env) }
   }
@@ -235,7 +256,7 @@ extension PGState {
     }
     self.authority = authority
     self.myReport = mine
-    strays = Set(
+    strays.formUnion(
       reports.filter {
         $0.value.notify.info != nil && !up.contains($0.key) && !acting.contains($0.key)
       }

@@ -380,6 +380,10 @@ extension PGState {
       }
     case .waitUpThru:
       askUpThru(&env)
+    case .stray where exists && primary >= 0 && env.now >= lastQuery + 10 * retry:
+      // A copy not yet purged reminds the primary now and then (a notify may have been lost).
+      lastQuery = env.now
+      answerQuery(from: primary, interval: interval, &env)
     default:
       break
     }

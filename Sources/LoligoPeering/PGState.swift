@@ -128,6 +128,7 @@ struct PGState: Sendable {
 
   // Primary.
   var queried: Set<Int32> = []
+  /// When queries last went out (as a stray holding a copy: when it last notified).
   var lastQuery: UInt64 = 0
   var reports: [Int32: PeerReport] = [:]
   /// Responders (other than members) that hold the PG: purged once it is clean.

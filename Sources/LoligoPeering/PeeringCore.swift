@@ -204,11 +204,17 @@ public struct PeeringCore: Sendable {
   mutating func committed(_ token: UInt64) {
     guard let (pgid, action) = env.commits.removeValue(forKey: token) else { return }
     guard pgs[pgid] != nil else { return }
-    if case .removed = action {
-      pgs[pgid] = nil
+    if case .removed = action, env.map?.pool(pgid.pool) == nil {
+      pgs[pgid] = nil  // its pool is gone
       return
     }
     pgs[pgid]!.committed(action, &env)
+    // A purged copy is forgotten unless the PG has been used since (it may have joined again).
+    if case .removed = action, let pg = pgs[pgid], pg.phase == .stray, !pg.exists,
+      pg.pendingCommits == 0
+    {
+      pgs[pgid] = nil
+    }
   }
 
   mutating func tick() {

@@ -602,6 +602,19 @@ final class PeeringSim {
 
   func isQuiescent() -> Bool {
     clients.allSatisfy { $0.outstanding.isEmpty } && osds.allSatisfy(\.running) && isClean()
+      && strayCopies().isEmpty
+  }
+
+  /// Copies of PGs on OSDs outside their up and acting sets (purged once the PG is clean).
+  func strayCopies() -> [String] {
+    guard let mappings = try? map.mapAllPGs(pool: pool) else { return [] }
+    var found: [String] = []
+    for mapping in mappings {
+      for osd in osds where !mapping.up.contains(osd.id) && !mapping.acting.contains(osd.id) {
+        if osd.disk.pgs[mapping.pgid] != nil { found.append("\(mapping.pgid) on osd.\(osd.id)") }
+      }
+    }
+    return found
   }
 
   func describePGs() -> String {
@@ -612,6 +625,7 @@ final class PeeringSim {
       return
         "\(mapping.pgid) up \(mapping.up) acting \(mapping.acting) \(pg.map { "\($0.phase) clean=\($0.clean)" } ?? "no primary state")"
     }.joined(separator: "; ") + "; clients outstanding \(clients.map(\.outstanding.count))"
+      + "; stray copies \(strayCopies())"
   }
 
   /// Damages one committed copy on `osd`, unless another copy of that object is damaged.
@@ -622,7 +636,16 @@ final class PeeringSim {
     guard !candidates.isEmpty else { return }
     let (pgid, object) = rng.pick(candidates)
     let damaged = osds.contains { $0.disk.pgs[pgid]?.objects[object]?.corrupt == true }
-    guard !damaged else { return }
+    guard !damaged, let version = osd.disk.pgs[pgid]?.objects[object]?.version else { return }
+    // Damage only what a good copy elsewhere can heal: a lone copy damaged is a lost object,
+    // which no store can prevent and the simulation would report as a lost write.
+    let healable = osds.contains { other in
+      guard other.id != osd.id, other.running,
+        let copy = other.disk.pgs[pgid]?.objects[object]
+      else { return false }
+      return copy.version == version && !copy.corrupt
+    }
+    guard healable else { return }
     log("corrupt \(object) on osd.\(osd.id)")
     osd.disk.corrupt(pgid, object)
   }
