@@ -26,8 +26,9 @@ import LoligoPlacement
 /// - Primary → member traffic is an ordered, acknowledged channel per interval, so members
 ///   apply writes, pushes and activation in order exactly once under loss, duplication and
 ///   reordering; everything else is idempotent and retried.
-/// - Backfill targets start from an empty PG and are filled in `ObjectID` order (Ceph compares
-///   both sides in hash order): simpler, and nothing on a target is trusted before it is copied.
+/// - Backfill targets start from an empty PG and are filled in `ObjectID` order, which is
+///   Ceph's hash order; Ceph compares what both sides hold and copies only differences, here
+///   every object is sent: simpler, and nothing on a target is trusted before it is copied.
 /// - Writes to an object a member lacks wait until the push is sent; reads wait for the
 ///   primary's own copy and for its earlier writes to be durable.
 public struct PeeringCore: Sendable {

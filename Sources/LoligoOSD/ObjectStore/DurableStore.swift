@@ -659,8 +659,9 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   public func list(_ c: PGID, after cursor: ObjectID?, limit: Int) throws(StoreError) -> [ObjectID]
   {
     guard collectionExists(c) else { throw .noSuchCollection(c) }
-    let all = try objects(in: c)  // already in key order: (namespace, name)
-    return Array(all.filter { cursor == nil || $0 > cursor! }.prefix(limit))
+    // RocksDB holds them by name; listing is in ObjectID's (hash) order.
+    let all = try objects(in: c).filter { cursor == nil || $0 > cursor! }.sorted()
+    return Array(all.prefix(limit))
   }
 
   public func collections() throws(StoreError) -> [PGID] {
