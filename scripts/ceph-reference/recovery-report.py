@@ -91,8 +91,10 @@ def main():
       "poll; a PG counts only between two polls with the same acting primary) over the times to clean.")
     p("- **Client IOPS, p99**: acknowledged writes by completion time, over each phase; `recovering` "
       "is both recoveries together. p99 is nearest-rank over every write of the phase.")
+    unacknowledged = sum(((x.get("result") or {}).get("verification") or {}).get("blocks_unacknowledged_version", 0)
+                         for x in lines)
     p("- **Lost**: blocks whose last acknowledged version did not read back (a later version whose "
-      "write failed would be accepted; there were none).\n")
+      f"write failed would be accepted: {unacknowledged} such blocks in this run).\n")
 
     if ceph_settings:
         p("Ceph's recovery settings, read from osd.0 (all Ceph 16.2 defaults; memstore reports itself "
