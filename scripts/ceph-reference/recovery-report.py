@@ -17,7 +17,7 @@ IOPS_TARGET = 3.0     # Loligo's client IOPS during recovery at least 3x Ceph's
 def fmt(v, digits=1):
     if v is None:
         return "-"
-    if isinstance(v, float) and abs(v) >= 1000:
+    if isinstance(v, (int, float)) and abs(v) >= 1000:
         return f"{v:,.0f}".replace(",", " ")
     return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
@@ -86,7 +86,8 @@ def main():
     p("- **Time to clean**: from the `osd out` (or `osd in`) command to the first poll (4 a second) "
       "showing every PG exactly active+clean after one that did not (Loligo: the monitor's PG map "
       "through `status`; Ceph: the mgr's `pg stat`). Each includes the cluster's own reporting "
-      "delay (Loligo's OSDs report PG stats every second; Ceph's every `mgr_stats_period` = 1 s).")
+      "delay (Loligo's OSDs report PG stats every second; Ceph's every `mgr_stats_period` = 1 s, "
+      "which cluster.sh sets; Ceph's default is 5 s).")
     p("- **Recovery MiB/s**: the increase of the PGs' `num_bytes_recovered` (from `pg ls` at every "
       "poll; a PG counts only between two polls with the same acting primary) over the times to clean.")
     p("- **Client IOPS, p99**: acknowledged writes by completion time, over each phase; `recovering` "
@@ -119,6 +120,23 @@ def main():
               f"{lost} | {others} |")
             if f["error"]:
                 p(f"| | | {f['error']} | | | | | | | | | | |")
+    p()
+
+    p("Client writes by phase (IOPS, p99 ms):\n")
+    p("| round | system | pre | recovering after out | recovering after in | post |")
+    p("|---:|---|---:|---:|---:|---:|")
+    for r in rounds:
+        for system in ("ceph", "loligo"):
+            line = next((x for x in lines if x["system"] == system
+                         and int(x.get("tags", {}).get("round", 0)) == r), None)
+            result = (line or {}).get("result") or {}
+            if not result:
+                continue
+            cells = []
+            for key in ("pre", "recovering_out", "recovering_in", "post"):
+                ph = result.get(key) or {}
+                cells.append(f"{fmt(ph.get('iops'), 0)}, {fmt((ph.get('p99_us') or 0) / 1000, 1)}")
+            p(f"| {r} | {system} | " + " | ".join(cells) + " |")
     p()
 
     p("## Against the targets\n")
