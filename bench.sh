@@ -6,12 +6,13 @@
 #   ./bench.sh messenger-benchmark   the side-by-side messenger benchmark (scripts/)
 #   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh pool-benchmark        pools (rados bench) side by side with Ceph 16.2 (scripts/)
+#   ./bench.sh recovery-benchmark    one OSD out then in under load, side by side with Ceph 16.2
 #   ./bench.sh tracing-benchmark     what the LTTng tracepoints cost, off / no session / recording
 #   ./bench.sh rdma-benchmark        perf-msgr over RDMA (soft-verbs) vs TCP, msgs/s and CPU
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-quick}" in
   -h|--help|help)
@@ -41,6 +42,11 @@ case "${1:-quick}" in
     shift
     scripts/setup.sh
     exec scripts/pool-benchmark.sh "$@"
+    ;;
+  recovery-benchmark)
+    shift
+    scripts/setup.sh
+    exec scripts/recovery-benchmark.sh "$@"
     ;;
   tracing-benchmark)
     shift

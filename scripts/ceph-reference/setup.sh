@@ -11,6 +11,7 @@ packages=(
   ceph-mgr        # one manager for the OSD cluster (PG states, ceph pg ls-by-pool)
   ceph-common     # ceph and rados command-line tools, ceph-authtool, monmaptool
   python3-rados   # librados for Debian's /usr/bin/python3 (monbench.py, radosbench.py)
+  librados-dev    # librados headers: the recovery benchmark's client load (recovery-load.c)
   util-linux      # setsid
   procps          # pgrep, ps
   coreutils       # timeout

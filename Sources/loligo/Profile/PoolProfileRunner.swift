@@ -19,15 +19,8 @@ struct PoolProfileRunner {
     let tool = ClusterCommand.tool("loligo")
     let directory = URL(fileURLWithPath: NSTemporaryDirectory())
       .appendingPathComponent("loligo-\(profile.name)-\(getpid())").path
-    let configArguments = profile.config.flatMap { ["--set", "\($0.0)=\($0.1)"] }
     let started = Date()
-    try clusterCommand(
-      tool,
-      [
-        "cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore",
-        p.objectStore, "--dir", directory, "--pool", p.poolName, "--pg-num", String(p.pgNum),
-        "--size", String(p.size),
-      ] + (p.minSize > 0 ? ["--min-size", String(p.minSize)] : []) + configArguments)
+    try Self.clusterCommand(tool, Self.clusterUpArguments(profile, directory: directory))
     defer {
       _ = try? DaemonProcess.run(tool, ["cluster", "down", "--dir", directory])
       try? FileManager.default.removeItem(atPath: directory)
@@ -56,9 +49,15 @@ struct PoolProfileRunner {
   /// the profile's config, as the cluster file will have it): a step the bench would refuse
   /// fails the profile at once, with the bench's message.
   static func checkBenchSteps(_ profile: Profile) throws {
+    try checkWrite(profile, blockSize: profile.poolRun.blockSize, name: "block_size")
+  }
+
+  /// Refuses a write of `blockSize` bytes, `concurrency` in flight, that the bench would
+  /// refuse; `name` is the profile key that gave the size.
+  static func checkWrite(_ profile: Profile, blockSize: String, name: String) throws {
     let p = profile.poolRun
     var arguments = RadosBenchArguments(seconds: String(p.seconds), mode: "write")
-    arguments.blockSize = p.blockSize
+    arguments.blockSize = blockSize
     arguments.concurrentIOs = String(p.concurrency)
     let options: RadosBenchOptions
     do {
@@ -69,7 +68,7 @@ struct PoolProfileRunner {
     var config = Config()
     for (name, value) in profile.config { try? config.set(name, value) }  // checked on load
     let names = RadosBenchLimits.Names(
-      opSize: "block_size \(p.blockSize)", concurrency: "concurrency \(p.concurrency)")
+      opSize: "\(name) \(blockSize)", concurrency: "concurrency \(p.concurrency)")
     if let refusal = RadosBenchLimits(config: config).refusal(
       mode: .write, opSize: options.opSize, concurrentIOs: options.concurrentIOs, names: names)
     {
@@ -77,8 +76,19 @@ struct PoolProfileRunner {
     }
   }
 
+  /// `loligo cluster up` for the profile's cluster and pool in `directory`.
+  static func clusterUpArguments(_ profile: Profile, directory: String) -> [String] {
+    let p = profile.poolRun
+    return [
+      "cluster", "up", "--mons", String(p.mons), "--osds", String(p.osds), "--objectstore",
+      p.objectStore, "--dir", directory, "--pool", p.poolName, "--pg-num", String(p.pgNum),
+      "--size", String(p.size),
+    ] + (p.minSize > 0 ? ["--min-size", String(p.minSize)] : [])
+      + profile.config.flatMap { ["--set", "\($0.0)=\($0.1)"] }
+  }
+
   /// Runs a `loligo cluster` command; fails the profile with its last line when it fails.
-  private func clusterCommand(_ tool: String, _ arguments: [String]) throws {
+  static func clusterCommand(_ tool: String, _ arguments: [String]) throws {
     let (status, output) = try DaemonProcess.run(tool, arguments)
     guard status == 0 else {
       throw ProfileError(

@@ -23,6 +23,21 @@ extension Profile {
         "concurrency = \(p.concurrency)",
         "modes = [\(p.modes.map(Self.quoted).joined(separator: ", "))]",
       ]
+    } else if kind == "recovery" {
+      let p = poolRun
+      let r = recoveryRun
+      lines += [
+        "", "[cluster]", "mons = \(p.mons)", "osds = \(p.osds)",
+        "objectstore = \(Self.quoted(p.objectStore))",
+        "", "[pool]", "name = \(Self.quoted(p.poolName))", "pg_num = \(p.pgNum)",
+        "size = \(p.size)", "min_size = \(p.minSize)", "prefill_objects = \(r.prefillObjects)",
+        "prefill_size = \(Self.quoted(r.prefillSize))",
+        "", "[bench]", "block_size = \(Self.quoted(p.blockSize))",
+        "concurrency = \(p.concurrency)",
+        "", "[recovery]", "osd = \(r.osd)", "action = \(Self.quoted(r.action.rawValue))",
+        "pre_time = \(r.preTime)", "post_time = \(r.postTime)",
+        "clean_timeout = \(r.cleanTimeout)",
+      ]
     } else {
       lines += [
         "", "[server]", "workers = \(server.workers)", "think_time_us = \(server.thinkTimeUs)",

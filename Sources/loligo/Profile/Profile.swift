@@ -4,7 +4,8 @@ import LoligoCore
 import TOMLKit
 
 /// A named workload in `Profiles/<name>.toml`. Messenger profiles describe a perf-msgr
-/// server/client pair; cluster profiles (pool benchmarks) come with the cluster.
+/// server/client pair; cluster profiles (pool benchmarks, and recovery benchmarks: see
+/// `Profile.RecoveryRun`) come with the cluster.
 ///
 ///     description = "4 KiB messages, 2 jobs x 16 in flight"
 ///     kind = "messenger"
@@ -59,6 +60,8 @@ struct Profile {
   var server = Server()
   var client = Client()
   var poolRun = PoolRun()
+  /// A recovery profile's own fields; its cluster, pool and client load are in `poolRun`.
+  var recoveryRun = RecoveryRun()
   /// Record the run with `loligo trace` and export it.
   var trace = false
   /// Config overrides as `--name value` pairs for both tools.
@@ -107,8 +110,9 @@ struct Profile {
       table["name"]?.string ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     description = table["description"]?.string ?? ""
     kind = table["kind"]?.string ?? "messenger"
-    guard kind == "messenger" || kind == "pool" else {
-      throw ProfileError("\(path): kind '\(kind)' is not supported (messenger or pool)")
+    guard ["messenger", "pool", "recovery"].contains(kind) else {
+      throw ProfileError(
+        "\(path): kind '\(kind)' is not supported (messenger, pool or recovery)")
     }
     if let raw = table["trace"] {
       guard let value = raw.bool else { throw ProfileError("\(path): trace must be true or false") }
@@ -132,7 +136,7 @@ struct Profile {
     self.client.ios = try integer(client, "ios", 10_000, 1...Int(Int32.max))
     self.client.thinkTimeUs = try integer(client, "think_time_us", 0, 0...10_000_000)
     self.client.messageLength = try integer(client, "msg_length", 4096, 0...(1 << 30))
-    if kind == "pool" {
+    if kind == "pool" || kind == "recovery" {
       let cluster = table["cluster"]?.table
       poolRun.mons = try integer(cluster, "mons", 1, 1...9)
       poolRun.osds = try integer(cluster, "osds", 3, 1...64)
@@ -149,12 +153,18 @@ struct Profile {
         throw ProfileError("\(path): min_size must not be more than size")
       }
       let bench = table["bench"]?.table
+      if kind == "recovery" {
+        // Its client load is small writes into the prefilled objects.
+        poolRun.blockSize = "4K"
+        try parseRecovery(table, integer: integer)
+      }
       poolRun.seconds = try integer(bench, "seconds", 10, 1...3600)
       poolRun.concurrency = try integer(bench, "concurrency", 16, 1...4096)
-      poolRun.blockSize = bench?["block_size"]?.string ?? "4M"
+      poolRun.blockSize = bench?["block_size"]?.string ?? poolRun.blockSize
       guard parseSize(poolRun.blockSize) != nil else {
         throw ProfileError("\(path): block_size '\(poolRun.blockSize)' is not a size")
       }
+      if kind == "recovery" { try checkRecoveryDataset() }
       if let modes = bench?["modes"]?.array {
         poolRun.modes = modes.compactMap { $0.string }
         guard !poolRun.modes.isEmpty,

@@ -42,10 +42,13 @@ struct ProfileCommand: ParsableCommand {
         A messenger profile starts perf-msgr-server on a free port, runs perf-msgr-client \
         against it and stops the server by pid. A pool profile brings up a local cluster, \
         creates the pool, runs the bench steps (write, then seq and rand on what it wrote) and \
-        stops the cluster. Either writes one directory, <results>/<UTC time>-<profile>/: the \
-        profile as run (profile.toml), each step's result.json, per-second.csv and output.txt \
-        (steps/NN-<step>/), the trace if recorded (trace/) and summary.json; it prints each \
-        step's figures and that directory.
+        stops the cluster. A recovery profile brings up a cluster, prefills the pool, runs a \
+        client load of small overwrites while one OSD goes out and comes back in (each time \
+        until every PG is active+clean), then reads every block back and checks it holds the \
+        last write acknowledged for it. Each writes one \
+        directory, <results>/<UTC time>-<profile>/: the profile as run (profile.toml), each \
+        step's result.json, per-second.csv and output.txt (steps/NN-<step>/), the trace if \
+        recorded (trace/) and summary.json; it prints each step's figures and that directory.
 
         Example:
           loligo profile run msgr-tcp-4k --results Results
@@ -60,14 +63,21 @@ struct ProfileCommand: ParsableCommand {
       let loaded = try Profile.load(profile, profilesDirectory: profiles)
       // What the bench would refuse is refused before a directory is made or a daemon started.
       if loaded.kind == "pool" { try PoolProfileRunner.checkBenchSteps(loaded) }
+      if loaded.kind == "recovery" { try RecoveryProfileRunner.check(loaded) }
       let steps =
-        loaded.kind == "pool" ? PoolProfileRunner.steps(loaded) : MessengerProfileRunner.steps
+        switch loaded.kind {
+        case "pool": PoolProfileRunner.steps(loaded)
+        case "recovery": RecoveryProfileRunner.steps(loaded)
+        default: MessengerProfileRunner.steps
+        }
       let run = try ProfileRun(profile: loaded, resultsDirectory: results, steps: steps)
       say("profile \(loaded.name): \(loaded.description)")
       say("results: \(run.directory.path)")
       let body = {
         if loaded.kind == "pool" {
           try PoolProfileRunner(profile: loaded, profileRun: run).run()
+        } else if loaded.kind == "recovery" {
+          try RecoveryProfileRunner(profile: loaded, profileRun: run).run()
         } else {
           try MessengerProfileRunner(profile: loaded, profileRun: run).run()
         }
@@ -94,6 +104,12 @@ struct ProfileCommand: ParsableCommand {
       for step in run.summary.steps {
         let figures = step.figures.map { ", " + step.kind.describe($0) } ?? ""
         say("  \(step.name): \(step.status.rawValue)\(figures)")
+      }
+      if let recovery = run.summary.recovery {
+        say(
+          "  verification: \(recovery.blocksVerified) blocks read back, \(recovery.blocksLost) "
+            + "lost their last acknowledged write (\(recovery.acknowledgedWrites) writes "
+            + "acknowledged besides the prefill)")
       }
       say("results: \(run.directory.path) (summary.json, profile.toml, steps/)")
     }

@@ -55,6 +55,51 @@ final class ProfileRun {
     let output = "\(step.directory)/output.txt"
     let (status, lastLine) = try ProfileStepProcess.run(
       executable, stepArguments, output: directory.appendingPathComponent(output))
+    try end(
+      &step, started: started, output: output,
+      error: status == 0 ? nil : lastLine ?? "exit status \(status)")
+    return status == 0
+  }
+
+  /// Runs step `index` in this process: `body` works in the step's directory and prints
+  /// through the function it is given (shown, and kept in `output.txt`); a throw fails the
+  /// step with its message. `command` is what the summary says the step ran.
+  func runInProcessStep(
+    _ index: Int, command: [String], body: (URL, @escaping (String) -> Void) throws -> Void
+  ) throws -> Bool {
+    var step = summary.steps[index - 1]
+    let stepDirectory = directory.appendingPathComponent(step.directory)
+    try FileManager.default.createDirectory(at: stepDirectory, withIntermediateDirectories: true)
+    step.command = command
+    step.status = .running
+    step.startedUTC = utcTimestamp()
+    try update(step)
+    let started = Date()
+    let output = "\(step.directory)/output.txt"
+    let outputURL = directory.appendingPathComponent(output)
+    guard FileManager.default.createFile(atPath: outputURL.path, contents: nil),
+      let file = FileHandle(forWritingAtPath: outputURL.path)
+    else { throw ProfileError("cannot write \(outputURL.path)") }
+    defer { try? file.close() }
+    var failure: String?
+    do {
+      try body(stepDirectory) { line in
+        say(line)
+        file.write(Data((line + "\n").utf8))
+      }
+    } catch {
+      failure = "\(error)"
+      file.write(Data(("error: \(error)\n").utf8))
+      say("error: \(error)")
+    }
+    try end(&step, started: started, output: output, error: failure)
+    return failure == nil
+  }
+
+  /// Records a step's end: its times, files, figures and status.
+  private func end(
+    _ step: inout ProfileRunSummary.Step, started: Date, output: String, error: String?
+  ) throws {
     step.seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
     step.endedUTC = utcTimestamp()
     step.output = output
@@ -67,10 +112,15 @@ final class ProfileRun {
     if FileManager.default.fileExists(atPath: directory.appendingPathComponent(csv).path) {
       step.perSecondCSV = csv
     }
-    step.status = status == 0 ? .ok : .failed
-    if status != 0 { step.error = lastLine ?? "exit status \(status)" }
+    step.status = error == nil ? .ok : .failed
+    step.error = error
     try update(step)
-    return status == 0
+  }
+
+  /// Sets the summary's recovery figures (a recovery profile's, as its steps end).
+  func record(recovery: RecoverySummary) throws {
+    summary.recovery = recovery
+    try save()
   }
 
   /// Where a recorded trace goes; `traceRecorded()` once it is there.

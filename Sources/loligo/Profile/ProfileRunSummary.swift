@@ -18,7 +18,8 @@ struct ProfileRunSummary: Codable {
   struct Step: Codable {
     /// 1, 2, ...: the order the steps run in, and the `NN` of their directories.
     var index: Int
-    /// `write`, `seq`, `rand` (pool profiles) or `perf-msgr` (messenger profiles).
+    /// `write`, `seq`, `rand` (pool profiles), `perf-msgr` (messenger profiles), or
+    /// `recovery` (recovery profiles).
     var name: String
     var kind: ProfileStepKind
     var status: Status
@@ -66,9 +67,13 @@ struct ProfileRunSummary: Codable {
   /// `trace`: the run's LTTng trace and its exports, when the profile says `trace = true`.
   var trace: String?
   var steps: [Step]
+  /// A recovery profile's figures: times to clean, recovery rate, the client's IOPS and p99
+  /// by phase, and whether every block read back at its last acknowledged write.
+  var recovery: RecoverySummary?
 
   enum CodingKeys: String, CodingKey {
     case schema, profile, description, kind, source, environment, status, error, trace, steps
+    case recovery
     case profileCopy = "profile_copy"
     case startedUTC = "started_utc"
     case endedUTC = "ended_utc"

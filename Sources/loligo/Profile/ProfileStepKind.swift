@@ -6,6 +6,9 @@ enum ProfileStepKind: String, Codable {
   case radosBench = "rados-bench"
   /// `perf-msgr-client` (schema `loligo.perf-msgr/1`).
   case perfMsgr = "perf-msgr"
+  /// A recovery profile's prefill, load with one OSD out and in, and read-back (schema
+  /// `loligo.recovery/1`).
+  case recovery
 
   /// Paths in `result.json`'s `result` object.
   var figurePaths: [String] {
@@ -19,6 +22,14 @@ enum ProfileStepKind: String, Codable {
       return [
         "replies_received", "msgs_per_s", "mib_per_s", "latency.p50_us", "latency.p99_us",
         "client_cpu_us_per_msg",
+      ]
+    case .recovery:
+      return [
+        "seconds_to_clean_out", "seconds_to_clean_in", "recovery_mib_s", "ops", "errors",
+        "pre.iops", "pre.p99_us", "recovering.iops", "recovering.p99_us",
+        "recovering_out.iops", "recovering_out.p99_us", "recovering_in.iops",
+        "recovering_in.p99_us", "post.iops", "post.p99_us", "verification.blocks",
+        "verification.blocks_lost",
       ]
     }
   }
@@ -37,6 +48,13 @@ enum ProfileStepKind: String, Codable {
         format: "%.0f msgs/s, %.2f MiB/s, p50 %.1f us, p99 %.1f us, %.2f us CPU per message",
         value("msgs_per_s"), value("mib_per_s"), value("latency_p50_us"),
         value("latency_p99_us"), value("client_cpu_us_per_msg"))
+    case .recovery:
+      return String(
+        format: "clean %.1f s after out, %.1f s after in, recovery %.1f MiB/s; client %.0f IOPS "
+          + "p99 %.2f ms before, %.0f IOPS p99 %.2f ms recovering",
+        value("seconds_to_clean_out"), value("seconds_to_clean_in"), value("recovery_mib_s"),
+        value("pre_iops"), value("pre_p99_us") / 1000, value("recovering_iops"),
+        value("recovering_p99_us") / 1000)
     }
   }
 
