@@ -18,6 +18,19 @@ public enum CRC32C {
     bytes.withUnsafeBytes { checksum($0, seed: seed) }
   }
 
+  /// The CRC (from `seed`) of each `blockSize` bytes of `bytes`, the last piece possibly
+  /// shorter, into `out`, which must hold at least that many values. Blocks run side by side,
+  /// so many small blocks cost about what one pass over all the bytes does.
+  @inline(__always)
+  public static func checksums(
+    _ bytes: UnsafeRawBufferPointer, blockSize: Int, seed: UInt32,
+    into out: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    precondition(blockSize > 0 && out.count >= (bytes.count + blockSize - 1) / blockSize)
+    guard let base = bytes.baseAddress, let target = out.baseAddress else { return }
+    loligo_crc32c_blocks(seed, base, bytes.count, blockSize, target)
+  }
+
   /// CRC of the readable bytes of `buffer`.
   @inline(__always)
   public static func checksum(_ buffer: ByteBuffer, seed: UInt32) -> UInt32 {

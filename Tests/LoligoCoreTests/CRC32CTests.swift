@@ -90,6 +90,32 @@ extension CRC32CTests {
   }
 }
 
+extension CRC32CTests {
+  /// Block crcs (four blocks side by side, the rest one by one) are each block's own crc,
+  /// whatever the length: shorter than a block, a short last block, counts not a multiple of
+  /// four, blocks that are not a multiple of 8 bytes.
+  func testBlockChecksumsAreEachBlocksCRC() {
+    let bytes = (0..<(4096 * 11 + 123)).map { _ in UInt8.random(in: 0...255) }
+    for block in [4096, 65_536, 8, 100, 4097] {
+      for length in [0, 1, 7, 4095, 4096, 4097, 4096 * 4, 4096 * 5 + 1, bytes.count] {
+        let count = (length + block - 1) / block
+        var out = [UInt32](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+          out.withUnsafeMutableBufferPointer {
+            CRC32C.checksums(
+              UnsafeRawBufferPointer(rebasing: raw[0..<length]), blockSize: block,
+              seed: 0xFFFF_FFFF, into: $0)
+          }
+        }
+        let expected = stride(from: 0, to: length, by: block).map {
+          CRC32C.checksum(Array(bytes[$0..<min($0 + block, length)]), seed: 0xFFFF_FFFF)
+        }
+        XCTAssertEqual(out, expected, "block \(block) length \(length)")
+      }
+    }
+  }
+}
+
 /// Reflected Castagnoli CRC, one bit at a time, without pre- or post-inversion.
 func referenceCRC32C(_ bytes: [UInt8], seed: UInt32) -> UInt32 {
   var crc = seed

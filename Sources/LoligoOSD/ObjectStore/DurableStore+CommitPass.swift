@@ -303,20 +303,28 @@ extension DurableStore {
       let first = Int(from >> shift)
       let last = min(count, Int((max(to, from + 1) + block - 1) >> shift))
       guard first < last else { return }
-      for index in first..<last {
+      // Blocks that lie in `data` whole, in one pass over it.
+      var inData = 0..<0
+      if let data {
+        let lower = Int((from + block - 1) >> shift)
+        let upper = min(last, r.size <= to ? last : Int(to >> shift))
+        if lower < upper {
+          inData = lower..<upper
+          let start = Int((UInt64(lower) << shift) - from)
+          let end = Int(min(UInt64(upper) << shift, r.size) - from)
+          let crcs = data.withUnsafeReadableBytes {
+            BlockCRC.compute(UnsafeRawBufferPointer(rebasing: $0[start..<end]), shift: shift)
+          }
+          r.csums.replaceSubrange(inData, with: crcs)
+        }
+      }
+      for index in first..<last where !inData.contains(index) {
         let start = UInt64(index) << shift
         let end = min(start + block, r.size)
-        let crc: UInt32
-        if let data, start >= from && end <= to {
-          crc = data.withUnsafeReadableBytes {
-            CRC32C.checksum(
-              UnsafeRawBufferPointer(rebasing: $0[Int(start - from)..<Int(end - from)]),
-              seed: BlockCRC.seed)
-          }
-        } else {
-          crc = CRC32C.checksum(try view(r, from: start, to: end), seed: BlockCRC.seed)
-        }
-        r.csums[index] = damaged.contains(index) ? BlockCRC.poisoned(crc) : crc
+        r.csums[index] = CRC32C.checksum(try view(r, from: start, to: end), seed: BlockCRC.seed)
+      }
+      for index in damaged where first <= index && index < last {
+        r.csums[index] = BlockCRC.poisoned(r.csums[index])
       }
     }
 

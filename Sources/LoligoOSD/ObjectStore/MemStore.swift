@@ -216,14 +216,14 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     let first = from / block
     let last = min(count, (max(to, from + 1) + block - 1) / block)
     if first < last {
-      target.data.withUnsafeReadableBytes { bytes in
-        for index in first..<last {
-          let start = index * block
-          let crc = CRC32C.checksum(
-            UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + block, newSize)]),
-            seed: BlockCRC.seed)
-          crcs[index] = damaged.contains(index) ? BlockCRC.poisoned(crc) : crc
-        }
+      let computed = target.data.withUnsafeReadableBytes {
+        BlockCRC.compute(
+          UnsafeRawBufferPointer(rebasing: $0[first * block..<min(last * block, newSize)]),
+          shift: shift)
+      }
+      crcs.replaceSubrange(first..<last, with: computed)
+      for index in damaged where first <= index && index < last {
+        crcs[index] = BlockCRC.poisoned(crcs[index])
       }
     }
     target.blockCRCs = crcs

@@ -61,15 +61,11 @@ enum BlockCRC {
   /// The crc of each block of `bytes`, which start at a block boundary.
   static func compute(_ bytes: UnsafeRawBufferPointer, shift: UInt8) -> [UInt32] {
     let block = 1 << Int(shift)
-    var crcs: [UInt32] = []
-    crcs.reserveCapacity((bytes.count + block - 1) / block)
-    var start = 0
-    while start < bytes.count {
-      let end = min(start + block, bytes.count)
-      crcs.append(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), seed: seed))
-      start = end
+    let count = (bytes.count + block - 1) / block
+    return [UInt32](unsafeUninitializedCapacity: count) { out, initialized in
+      CRC32C.checksums(bytes, blockSize: block, seed: seed, into: out)
+      initialized = count
     }
-    return crcs
   }
 
   static func compute(_ buffer: ByteBuffer, shift: UInt8) -> [UInt32] {
@@ -82,19 +78,17 @@ enum BlockCRC {
     _ bytes: UnsafeRawBufferPointer, first: Int, shift: UInt8, crcs: [UInt32]
   ) -> (block: Int, stored: UInt32, computed: UInt32)? {
     let block = 1 << Int(shift)
-    var start = 0
-    var index = first
-    while start < bytes.count {
-      let end = min(start + block, bytes.count)
-      let computed = CRC32C.checksum(
-        UnsafeRawBufferPointer(rebasing: bytes[start..<end]), seed: seed)
-      guard index < crcs.count, crcs[index] == computed else {
-        return (index, index < crcs.count ? crcs[index] : 0, computed)
+    let count = (bytes.count + block - 1) / block
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: max(count, 1)) { computed in
+      CRC32C.checksums(bytes, blockSize: block, seed: seed, into: computed)
+      for offset in 0..<count {
+        let index = first + offset
+        guard index < crcs.count, crcs[index] == computed[offset] else {
+          return (index, index < crcs.count ? crcs[index] : 0, computed[offset])
+        }
       }
-      start = end
-      index += 1
+      return nil
     }
-    return nil
   }
 
   /// The crc (seed -1) of `bytes` (blocks `first`, ... whose crcs were just verified), from
