@@ -18,6 +18,19 @@ public enum CRC32C {
     bytes.withUnsafeBytes { checksum($0, seed: seed) }
   }
 
+  /// The CRC (from `seed`) of each `blockSize` bytes of `bytes`, the last piece possibly
+  /// shorter, into `out`, which must hold at least that many values. Blocks run side by side,
+  /// so many small blocks cost about what one pass over all the bytes does.
+  @inline(__always)
+  public static func checksums(
+    _ bytes: UnsafeRawBufferPointer, blockSize: Int, seed: UInt32,
+    into out: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    precondition(blockSize > 0 && out.count >= (bytes.count + blockSize - 1) / blockSize)
+    guard let base = bytes.baseAddress, let target = out.baseAddress else { return }
+    loligo_crc32c_blocks(seed, base, bytes.count, blockSize, target)
+  }
+
   /// CRC of the readable bytes of `buffer`.
   @inline(__always)
   public static func checksum(_ buffer: ByteBuffer, seed: UInt32) -> UInt32 {
@@ -82,5 +95,30 @@ public enum CRC32C {
   @inline(__always)
   public static func combine(_ crcA: UInt32, _ crcBFromZero: UInt32, shift: Shift) -> UInt32 {
     shift(crcA) ^ crcBFromZero
+  }
+
+  /// A `Shift` as four 256-entry tables, applied in four lookups (the map is linear, so the
+  /// image of a register is the xor of the images of its bytes). For folding many crcs of equal
+  /// blocks into the crc of their concatenation (the object stores' block checksums).
+  public struct ShiftTable: Sendable {
+    private let table: [UInt32]
+
+    public init(_ shift: Shift) {
+      var table = [UInt32](repeating: 0, count: 1024)
+      for byte in 0..<4 {
+        for value in 0..<256 { table[byte << 8 | value] = shift(UInt32(value) << (8 * byte)) }
+      }
+      self.table = table
+    }
+
+    public init(zeroBytes count: Int) { self.init(Shift(zeroBytes: count)) }
+
+    @inline(__always)
+    public func callAsFunction(_ register: UInt32) -> UInt32 {
+      table.withUnsafeBufferPointer { t in
+        t[Int(register & 0xFF)] ^ t[256 | Int(register >> 8 & 0xFF)]
+          ^ t[512 | Int(register >> 16 & 0xFF)] ^ t[768 | Int(register >> 24)]
+      }
+    }
   }
 }

@@ -6,6 +6,8 @@ public struct ConfigOption: Sendable, Hashable {
     case int(ClosedRange<Int64>)
     /// A byte count; text may carry K/M/G/T suffixes (powers of 1024) or Ki/Mi/Gi/Ti.
     case size(ClosedRange<Int64>)
+    /// A byte count as `size` that must also be a power of two (block sizes).
+    case powerOfTwoSize(ClosedRange<Int64>)
     case double(ClosedRange<Double>)
     case bool
     /// One of a fixed set of words; `aliases` map other spellings to them.
@@ -33,6 +35,8 @@ public struct ConfigOption: Sendable, Hashable {
     switch kind {
     case .int(let r): return "integer \(r.lowerBound)...\(r.upperBound)"
     case .size(let r): return "size \(r.lowerBound)...\(r.upperBound) bytes (K/M/G suffixes)"
+    case .powerOfTwoSize(let r):
+      return "power of two \(r.lowerBound)...\(r.upperBound) bytes (K/M/G suffixes)"
     case .double(let r): return "number \(r.lowerBound)...\(r.upperBound)"
     case .bool: return "true|false"
     case .choice(let words, _): return words.joined(separator: "|")
@@ -47,6 +51,9 @@ public struct ConfigOption: Sendable, Hashable {
       guard let v = Int64(text) else { throw .badValue(name, text, typeDescription) }
       return try check(.int(v), v, range)
     case .size(let range):
+      guard let v = parseSize(text) else { throw .badValue(name, text, typeDescription) }
+      return try check(.int(v), v, range)
+    case .powerOfTwoSize(let range):
       guard let v = parseSize(text) else { throw .badValue(name, text, typeDescription) }
       return try check(.int(v), v, range)
     case .double(let range):
@@ -73,9 +80,10 @@ public struct ConfigOption: Sendable, Hashable {
   /// Checks a typed value (from TOML), converting integers given for sizes and doubles.
   public func validate(_ value: ConfigValue) throws(ConfigError) -> ConfigValue {
     switch (kind, value) {
-    case (.int(let range), .int(let v)), (.size(let range), .int(let v)):
+    case (.int(let range), .int(let v)), (.size(let range), .int(let v)),
+      (.powerOfTwoSize(let range), .int(let v)):
       return try check(value, v, range)
-    case (.size, .string(let s)):
+    case (.size, .string(let s)), (.powerOfTwoSize, .string(let s)):
       return try parse(s)
     case (.double, .int(let v)):
       return try parse(String(v))
@@ -95,6 +103,9 @@ public struct ConfigOption: Sendable, Hashable {
     throws(ConfigError) -> ConfigValue
   {
     guard range.contains(v) else { throw .outOfRange(name, String(v), typeDescription) }
+    if case .powerOfTwoSize = kind, v & (v - 1) != 0 {
+      throw .badValue(name, String(v), typeDescription)
+    }
     return value
   }
 }

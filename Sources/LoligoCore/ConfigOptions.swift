@@ -173,6 +173,14 @@ extension ConfigOption {
   public static let osdObjectstore = ConfigOption(
     "osd_objectstore", .choice(["memstore", "durable"], aliases: [:]), default: .string("memstore"),
     "Where an OSD keeps objects: memstore (RAM) or durable (RocksDB + files, survives kill -9).")
+  public static let osdStoreCsumType = ConfigOption(
+    "osd_store_csum_type", .choice(["crc32c", "none"], aliases: [:]), default: .string("crc32c"),
+    "Checksum of stored object data (Ceph's bluestore_csum_type): crc32c per block, kept with the object's metadata, verified on every read; a mismatch is EIO from that copy and the primary repairs it from a good one. none computes and checks nothing (records, attributes and omap values keep their own crcs either way)."
+  )
+  public static let osdStoreCsumBlock = ConfigOption(
+    "osd_store_csum_block", .powerOfTwoSize(4096...(1 << 20)), default: .int(4096),
+    "Bytes of object data per stored checksum (BlueStore's csum chunk): the least a read fetches and verifies. 4 KiB, as BlueStore's default, so a 4 KiB random read checks only what it returns; larger blocks keep fewer crcs per object (4 bytes per block in its record) for objects read whole. Applies to objects written whole from then on."
+  )
 
   public static let osdHeartbeatInterval = ConfigOption(
     "osd_heartbeat_interval", .double(0.05...60), default: .double(1),
@@ -246,7 +254,8 @@ extension ConfigOption {
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
     .monMinOSDMapEpochs, .monPGStatsTimeout, .osdMapMessageMax, .osdMapMessageMaxBytes,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
-    .osdObjectstore, .osdHeartbeatInterval, .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
+    .osdObjectstore, .osdStoreCsumType, .osdStoreCsumBlock, .osdHeartbeatInterval,
+    .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
     .osdMinPGLogEntries, .osdMaxPGLogEntries, .osdRecoveryMaxActive, .osdMaxBackfills,
     .osdRecoverySleep, .osdBackfillScanMax, .osdMonReportInterval,
     .objecterInflightOps, .objecterInflightOpBytes, .clientOpTimeout,

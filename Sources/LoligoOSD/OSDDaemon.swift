@@ -97,12 +97,13 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     switch config.string(.osdObjectstore) {
     case "durable":
       do {
-        store = try DurableStore(directory: dataPath + "/store")
+        store = try DurableStore(
+          directory: dataPath + "/store", checksums: StoreChecksums(config: config))
       } catch {
         throw DaemonError.store("\(error)")
       }
     default:
-      store = MemStore()
+      store = MemStore(checksums: StoreChecksums(config: config))
     }
     core = PeeringCore(
       whoami: id, config: Self.peeringConfig(config),
@@ -354,15 +355,21 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         guard let map = self.map,
           let pgid = try? map.pg(forObject: name, locator: ObjectLocator(pool: pool))
         else { return OSDStatusBox(["error": "no such pool"]) }
-        guard let data = try? self.store.read(pgid, ObjectID(name), offset: 0, length: nil) else {
+        let (data, known): (ByteBuffer, UInt32?)
+        do throws(StoreError) {
+          (data, known) = try self.store.readWithCRC(pgid, ObjectID(name), offset: 0, length: nil)
+        } catch .noSuchObject, .noSuchCollection {
           return OSDStatusBox(["error": "not here"])
+        } catch {
+          return OSDStatusBox(["error": "\(error)"])
         }
         return OSDStatusBox([
           "pg": "\(pgid)", "size": data.readableBytes,
-          "crc32c": Int(CRC32C.checksum(data, seed: 0xFFFF_FFFF)),
+          "crc32c": Int(known ?? CRC32C.checksum(data, seed: 0xFFFF_FFFF)),
         ])
       }.wait().value
     }
+    registerInjectCommands(socket)
     socket.register("config show", help: "effective configuration") { [config] _ in
       Dictionary(uniqueKeysWithValues: config.dump().map { ($0.option.name, $0.value.description) })
     }

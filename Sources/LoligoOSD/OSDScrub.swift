@@ -169,10 +169,13 @@ extension OSDDaemon {
     let reader = ObjectStorePGReader(store: store, limits: .default)
     var entries: [ObjectID: ScrubEntry] = [:]
     for object in reader.list(pgid, after: nil, limit: Int.max) {
-      guard let data = try? store.read(pgid, object, offset: 0, length: nil) else { continue }
+      // A copy that fails the store's checks is left out (it shows as absent); a checked read
+      // comes with its crc, folded from the block crcs it verified.
+      guard let (data, known) = try? store.readWithCRC(pgid, object, offset: 0, length: nil)
+      else { continue }
       entries[object] = ScrubEntry(
         version: reader.objectVersion(pgid, object) ?? .zero, size: UInt64(data.readableBytes),
-        crc: CRC32C.checksum(data, seed: 0xFFFF_FFFF))
+        crc: known ?? CRC32C.checksum(data, seed: 0xFFFF_FFFF))
     }
     return entries
   }

@@ -61,6 +61,61 @@ final class CRC32CTests: XCTestCase {
   }
 }
 
+extension CRC32CTests {
+  /// The table form of a shift maps every register as the shift itself does, so folding block
+  /// crcs with it gives the crc of the blocks' concatenation.
+  func testShiftTableAgreesWithShift() {
+    for length in [1, 4096, 65_536, 1 << 20] {
+      let shift = CRC32C.Shift(zeroBytes: length)
+      let table = CRC32C.ShiftTable(shift)
+      for register in [0, 1, 0x8000_0000, 0xFFFF_FFFF, 0xDEAD_BEEF]
+        + (0..<100).map({ _ in
+          UInt32.random(in: 0...UInt32.max)
+        })
+      {
+        XCTAssertEqual(table(register), shift(register), "length \(length) register \(register)")
+      }
+    }
+    let block = 4096
+    let bytes = (0..<(block * 5)).map { _ in UInt8.random(in: 0...255) }
+    let table = CRC32C.ShiftTable(zeroBytes: block)
+    // crc_w(X) = shift(w) ^ crc_0(X), and crc_0(X) = crc_-1(X) ^ shift(-1).
+    let k = table(CRC32C.segmentSeed)
+    var folded = CRC32C.segmentSeed
+    for i in 0..<5 {
+      let crc = CRC32C.checksum(Array(bytes[i * block..<(i + 1) * block]), seed: CRC32C.segmentSeed)
+      folded = table(folded) ^ crc ^ k
+    }
+    XCTAssertEqual(folded, CRC32C.checksum(bytes, seed: CRC32C.segmentSeed))
+  }
+}
+
+extension CRC32CTests {
+  /// Block crcs (four blocks side by side, the rest one by one) are each block's own crc,
+  /// whatever the length: shorter than a block, a short last block, counts not a multiple of
+  /// four, blocks that are not a multiple of 8 bytes.
+  func testBlockChecksumsAreEachBlocksCRC() {
+    let bytes = (0..<(4096 * 11 + 123)).map { _ in UInt8.random(in: 0...255) }
+    for block in [4096, 65_536, 8, 100, 4097] {
+      for length in [0, 1, 7, 4095, 4096, 4097, 4096 * 4, 4096 * 5 + 1, bytes.count] {
+        let count = (length + block - 1) / block
+        var out = [UInt32](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+          out.withUnsafeMutableBufferPointer {
+            CRC32C.checksums(
+              UnsafeRawBufferPointer(rebasing: raw[0..<length]), blockSize: block,
+              seed: 0xFFFF_FFFF, into: $0)
+          }
+        }
+        let expected = stride(from: 0, to: length, by: block).map {
+          CRC32C.checksum(Array(bytes[$0..<min($0 + block, length)]), seed: 0xFFFF_FFFF)
+        }
+        XCTAssertEqual(out, expected, "block \(block) length \(length)")
+      }
+    }
+  }
+}
+
 /// Reflected Castagnoli CRC, one bit at a time, without pre- or post-inversion.
 func referenceCRC32C(_ bytes: [UInt8], seed: UInt32) -> UInt32 {
   var crc = seed

@@ -28,6 +28,24 @@ final class ConfigTests: XCTestCase {
     }
   }
 
+  /// Block sizes are powers of two in range, from text and from TOML integers alike.
+  func testPowerOfTwoSizes() throws {
+    var config = Config()
+    XCTAssertEqual(config.int(.osdStoreCsumBlock), 4096)
+    XCTAssertEqual(config.string(.osdStoreCsumType), "crc32c")
+    try config.set("osd_store_csum_block", "64K")
+    XCTAssertEqual(config.int(.osdStoreCsumBlock), 65_536)
+    try config.set("osd_store_csum_block", "1M")
+    for bad in ["12288", "2K", "2M", "4097"] {
+      XCTAssertThrowsError(try config.set("osd_store_csum_block", bad), bad)
+    }
+    XCTAssertThrowsError(try ConfigOption.osdStoreCsumBlock.validate(.int(12288)))
+    XCTAssertEqual(try ConfigOption.osdStoreCsumBlock.validate(.int(8192)), .int(8192))
+    try config.set("osd_store_csum_type", "none")
+    XCTAssertThrowsError(try config.set("osd_store_csum_type", "xxhash64"))
+    XCTAssertTrue(ConfigOption.osdStoreCsumBlock.typeDescription.contains("power of two"))
+  }
+
   func testTOMLSectionsApplyInOrder() throws {
     let toml = """
       [global]

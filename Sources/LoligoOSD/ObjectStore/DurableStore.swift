@@ -11,7 +11,7 @@ import NIOCore
 /// Layout under the OSD's data directory:
 ///
 ///     meta/          RocksDB: collections, object records, xattrs, omap, counters
-///                    (keys and values: `DurableStoreKeys`)
+///                    (keys and values: `DurableStoreKeys`, `ObjectRecord`)
 ///     data/<id>      one file per large object, named by a number from the records
 ///
 /// Objects up to `inlineLimit` bytes keep their data in the record itself, so a small write is
@@ -19,7 +19,7 @@ import NIOCore
 /// before the record that makes them visible. A single commit thread takes every transaction
 /// queued since its last pass, applies them in order, fsyncs the files they touched and writes
 /// all their records in one synced RocksDB batch (group commit), then reports the commits in
-/// order.
+/// order (`CommitPass`).
 ///
 /// Bytes a record already makes visible are never changed before the batch that changes the
 /// record commits, so a crash leaves every object as its last committed transaction left it:
@@ -28,6 +28,13 @@ import NIOCore
 /// and applied to the file after the commit, replayed at mount if the OSD died in between;
 /// only bytes past the committed size are written in place beforehand. A crash before the
 /// batch leaves, at worst, file bytes no record points to (removed at the next mount).
+///
+/// Data at rest is checked (`StoreChecksums`, as BlueStore's csums): each record keeps a crc32c
+/// per block of the object's data (inline or in its file), written in the same batch as the
+/// data change and describing exactly the bytes a reader sees once it commits; every read
+/// verifies the blocks it covers and fails with `.corrupt` (EIO to the OSD, which repairs the
+/// copy from a good one) rather than return bytes they do not vouch for. Records carry their
+/// own crc and attribute and omap values theirs, so damaged metadata is an error too.
 // the queue under `queueLock`, `nextFileID` the commit thread's; RocksDB is thread-safe
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
@@ -35,15 +42,25 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
 
   public let directory: String
   public let maxObjectSize: UInt64
-  private let db: RocksDB
+  public let checksums: StoreChecksums
+  let db: RocksDB
   private let dataDirectory: String
 
+  /// Work for the commit thread: transactions, and store maintenance run between passes.
+  enum Queued {
+    case transaction(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)
+    case task(() -> Void)
+  }
+
   private let queueLock = NSCondition()
-  private var queue: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)] = []
+  private var queue: [Queued] = []
   private var stopping = false
   private var thread: Thread?
   private var nextFileID: UInt64
   private var nextDeferred: UInt64 = 0
+  /// Held by the commit thread from a pass's batch until its file changes are done. A read whose
+  /// record and bytes disagree looks again under it: it may have run between the two.
+  let applyLock = NSLock()
   /// Deferred-write keys applied to their files, deleted with the next pass's batch (keeping
   /// them until then is harmless: replaying one rewrites the same bytes).
   private var appliedDeferred: [[UInt8]] = []
@@ -66,6 +83,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       let db = try RocksDB(
         path: directory + "/meta", options: .init(createIfMissing: true, errorIfExists: true))
       var t = KVTransaction()
+      t.put(DurableStoreKeys.format, DurableStoreKeys.fileCounter(DurableStoreKeys.currentFormat))
       t.put(DurableStoreKeys.nextFileID, DurableStoreKeys.fileCounter(0))
       try db.apply(t, sync: true)
       db.close()
@@ -74,27 +92,52 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     }
   }
 
-  /// Opens an existing store and removes data files no record refers to.
-  public init(directory: String, maxObjectSize: UInt64 = 1 << 30) throws(StoreError) {
+  /// Opens an existing store and removes data files no record refers to. A store that cannot
+  /// be used (no RocksDB, one RocksDB will not open, a counter or format marker that is not
+  /// what it must be) is a clear error, never a crash; a damaged object record is found when
+  /// the object is read.
+  public init(
+    directory: String, maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default
+  ) throws(StoreError) {
     self.directory = directory
     self.dataDirectory = directory + "/data"
     self.maxObjectSize = maxObjectSize
+    self.checksums = checksums
+    guard FileManager.default.fileExists(atPath: directory + "/meta") else {
+      throw .io("no store at \(directory) (was the OSD created with --mkfs?)")
+    }
+    let db: RocksDB
     do {
       db = try RocksDB(path: directory + "/meta")
     } catch {
-      throw .io("\(error) (was the OSD created with --mkfs?)")
+      throw .corrupt("cannot open \(directory)/meta: \(error)")
     }
-    guard let raw = try? db.get(DurableStoreKeys.nextFileID),
-      let counter = DurableStoreKeys.fileCounter(decoding: raw)
-    else {
+    self.db = db
+    // Reads through the local `db`: `self` is not whole until `nextFileID` is set.
+    func counter(_ key: [UInt8], _ name: String) throws(StoreError) -> UInt64? {
+      let raw: [UInt8]?
+      do { raw = try db.get(key) } catch { throw .corrupt("\(directory)/meta: \(error)") }
+      guard let raw else { return nil }
+      guard let value = DurableStoreKeys.fileCounter(decoding: raw) else {
+        throw .corrupt("\(directory)/meta: \(name) is damaged (\(raw.count) bytes, not 8)")
+      }
+      return value
+    }
+    let format = try counter(DurableStoreKeys.format, "the format marker")
+    guard format == DurableStoreKeys.currentFormat else {
+      throw .corrupt(
+        "\(directory) is a store of format \(format.map(String.init) ?? "1 (no checksums)"), "
+          + "this OSD reads format \(DurableStoreKeys.currentFormat): create it again with --mkfs")
+    }
+    guard let files = try counter(DurableStoreKeys.nextFileID, "the file counter") else {
       throw .corrupt("\(directory)/meta has no file counter")
     }
-    nextFileID = counter
-    if let raw = try? db.get(DurableStoreKeys.nextDeferred),
-      let value = DurableStoreKeys.fileCounter(decoding: raw)
-    {
-      nextDeferred = value
-    }
+    nextFileID = files
+    nextDeferred = try counter(DurableStoreKeys.nextDeferred, "the deferred-write counter") ?? 0
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { throw .corrupt("\(dataDirectory) is missing or not a directory") }
     try replayDeferred()
     try removeOrphans()
     let thread = Thread { [unowned self] in self.commitLoop() }
@@ -116,15 +159,41 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     _ transaction: StoreTransaction,
     onCommit: @escaping @Sendable (Result<Void, StoreError>) -> Void
   ) {
-    queueLock.lock()
-    if stopping {
-      queueLock.unlock()
+    guard enqueue(.transaction(transaction, onCommit)) else {
       onCommit(.failure(.io("store is closed")))
       return
     }
-    queue.append((transaction, onCommit))
+  }
+
+  /// False once the store is closing.
+  private func enqueue(_ item: Queued) -> Bool {
+    queueLock.lock()
+    defer { queueLock.unlock() }
+    if stopping { return false }
+    queue.append(item)
     queueLock.signal()
-    queueLock.unlock()
+    return true
+  }
+
+  /// Runs `body` on the commit thread between two passes (nothing half applied) and returns
+  /// its result.
+  func onCommitThread<T>(_ body: @escaping () throws(StoreError) -> T) throws(StoreError) -> T {
+    let done = NSCondition()
+    var result: Result<T, StoreError>?
+    let queued = enqueue(
+      .task {
+        let value: Result<T, StoreError>
+        do throws(StoreError) { value = .success(try body()) } catch { value = .failure(error) }
+        done.lock()
+        result = value
+        done.signal()
+        done.unlock()
+      })
+    guard queued else { throw .io("store is closed") }
+    done.lock()
+    while result == nil { done.wait() }
+    done.unlock()
+    return try result!.get()
   }
 
   // MARK: commit thread
@@ -137,10 +206,21 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         queueLock.unlock()
         return
       }
-      let batch = queue
+      let items = queue
       queue.removeAll(keepingCapacity: true)
       queueLock.unlock()
-      commit(batch)
+      var batch: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)] = []
+      for item in items {
+        switch item {
+        case .transaction(let transaction, let callback):
+          batch.append((transaction, callback))
+        case .task(let task):
+          if !batch.isEmpty { commit(batch) }
+          batch.removeAll()
+          task()
+        }
+      }
+      if !batch.isEmpty { commit(batch) }
     }
   }
 
@@ -159,249 +239,6 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       return
     }
     for (index, (_, callback)) in batch.enumerated() { callback(results[index]) }
-  }
-
-  /// One pass of the commit thread: records changed so far (visible to later transactions of
-  /// the same pass), files to fsync, files to unlink after the commit.
-  struct CommitPass {
-    let store: DurableStore
-    var records: [[UInt8]: ObjectRecord?] = [:]
-    var collections: [PGID: Bool] = [:]
-    var batch = KVTransaction()
-    var dirtyFiles = Set<UInt64>()
-    var unlinkAfter: [UInt64] = []
-    var truncateAfter: [(UInt64, UInt64)] = []
-    /// Overwrites to apply to files once the batch is durable, in order.
-    var deferred: [(key: [UInt8], file: UInt64, offset: UInt64, data: ByteBuffer)] = []
-
-    init(store: DurableStore) { self.store = store }
-
-    mutating func apply(_ transaction: StoreTransaction) -> Result<Void, StoreError> {
-      // Work on copies so a failing transaction leaves this pass as it was.
-      var scratch = self
-      do throws(StoreError) {
-        for operation in transaction.operations { try scratch.apply(operation) }
-      } catch {
-        return .failure(error)
-      }
-      self = scratch
-      return .success(())
-    }
-
-    func collectionExists(_ c: PGID) -> Bool {
-      if let known = collections[c] { return known }
-      return (try? store.db.get(DurableStoreKeys.collection(c))) != nil
-    }
-
-    /// The collection's objects as this pass sees them: on disk, plus and minus its changes.
-    func objects(in c: PGID) throws(StoreError) -> [ObjectID] {
-      var found = Set(try store.objects(in: c))
-      let prefix = DurableStoreKeys.objectPrefix(c)
-      for (key, record) in records where key.starts(with: prefix) {
-        guard let o = DurableStoreKeys.objectID(fromKey: key, c) else { continue }
-        if record == nil { found.remove(o) } else { found.insert(o) }
-      }
-      return found.sorted()
-    }
-
-    mutating func record(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectRecord? {
-      let key = DurableStoreKeys.object(c, o)
-      if let cached = records[key] { return cached }
-      return try store.loadRecord(key)
-    }
-
-    mutating func put(_ c: PGID, _ o: ObjectID, _ record: ObjectRecord?) {
-      let key = DurableStoreKeys.object(c, o)
-      records[key] = .some(record)
-      if let record { batch.put(key, record.encoded()) } else { batch.delete(key) }
-    }
-
-    mutating func apply(_ operation: StoreTransaction.Operation) throws(StoreError) {
-      let now = UInt64(Date().timeIntervalSince1970 * 1e9)
-      switch operation {
-      case .createCollection(let c):
-        if collectionExists(c) { throw .collectionExists(c) }
-        collections[c] = true
-        batch.put(DurableStoreKeys.collection(c), [1])
-      case .ensureCollection(let c):
-        if !collectionExists(c) {
-          collections[c] = true
-          batch.put(DurableStoreKeys.collection(c), [1])
-        }
-      case .removeCollection(let c):
-        if !collectionExists(c) { throw .noSuchCollection(c) }
-        for o in try objects(in: c) { try apply(.remove(c, o)) }
-        collections[c] = false
-        batch.delete(DurableStoreKeys.collection(c))
-      case .removeObjects(let c, let kept):
-        try requireCollection(c)
-        for o in try objects(in: c) where o != kept { try apply(.remove(c, o)) }
-      case .touch(let c, let o):
-        try requireCollection(c)
-        var r = try record(c, o) ?? ObjectRecord()
-        r.mtime = now
-        put(c, o, r)
-      case .write(let c, let o, let offset, let data, _):
-        try requireCollection(c)
-        try write(c, o, offset: offset, data: data, replace: false, now: now)
-      case .writeFull(let c, let o, let data, _):
-        try requireCollection(c)
-        try write(c, o, offset: 0, data: data, replace: true, now: now)
-      case .truncate(let c, let o, let size):
-        try requireCollection(c)
-        guard size <= store.maxObjectSize else { throw .tooLarge("truncate to \(size)") }
-        var r = try record(c, o) ?? ObjectRecord()
-        if size > r.size {
-          // Growing: zeros written like any write (committed bytes are never touched early).
-          put(c, o, r)
-          try write(
-            c, o, offset: r.size, data: ByteBuffer(repeating: 0, count: Int(size - r.size)),
-            replace: false, now: now)
-          return
-        }
-        if r.fileID == 0 {
-          r.inline.removeSubrange(Int(size)...)
-        } else {
-          truncateAfter.append((r.fileID, size))
-        }
-        r.size = size
-        r.mtime = now
-        put(c, o, r)
-      case .remove(let c, let o):
-        try requireCollection(c)
-        guard let r = try record(c, o) else { return }
-        if r.fileID != 0 { unlinkAfter.append(r.fileID) }
-        put(c, o, nil)
-        batch.deleteRange(
-          from: DurableStoreKeys.attrPrefix(c, o, kind: .xattr),
-          to: DurableStoreKeys.attrEnd(c, o, kind: .xattr))
-        batch.deleteRange(
-          from: DurableStoreKeys.attrPrefix(c, o, kind: .omap),
-          to: DurableStoreKeys.attrEnd(c, o, kind: .omap))
-      case .setXattr(let c, let o, let name, let value):
-        try requireCollection(c)
-        if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
-        batch.put(DurableStoreKeys.attr(c, o, kind: .xattr, name), Array(value.readableBytesView))
-      case .removeXattr(let c, let o, let name):
-        try requireCollection(c)
-        batch.delete(DurableStoreKeys.attr(c, o, kind: .xattr, name))
-      case .setOmap(let c, let o, let values):
-        try requireCollection(c)
-        if try record(c, o) == nil { put(c, o, ObjectRecord(mtime: now)) }
-        for (key, value) in values {
-          batch.put(DurableStoreKeys.attr(c, o, kind: .omap, key), Array(value.readableBytesView))
-        }
-      case .removeOmapKeys(let c, let o, let keys):
-        try requireCollection(c)
-        for key in keys { batch.delete(DurableStoreKeys.attr(c, o, kind: .omap, key)) }
-      }
-    }
-
-    func requireCollection(_ c: PGID) throws(StoreError) {
-      if !collectionExists(c) { throw .noSuchCollection(c) }
-    }
-
-    mutating func write(
-      _ c: PGID, _ o: ObjectID, offset: UInt64, data: ByteBuffer, replace: Bool, now: UInt64
-    ) throws(StoreError) {
-      // Offset first: one near 2^64 would overflow the end.
-      let end = offset <= store.maxObjectSize ? offset + UInt64(data.readableBytes) : .max
-      guard end <= store.maxObjectSize else { throw .tooLarge("write past \(store.maxObjectSize)") }
-      var r = try record(c, o) ?? ObjectRecord()
-      let newSize = replace ? end : max(r.size, end)
-      // A write that replaces everything visible goes to a fresh place: a new file, or inline.
-      if r.fileID != 0 && (replace || (offset == 0 && end >= r.size)) {
-        unlinkAfter.append(r.fileID)
-        r.fileID = 0
-        r.inline = []
-        r.size = 0
-      }
-      if replace && r.fileID == 0 { r.inline = [] }
-      if r.fileID == 0 && newSize <= UInt64(DurableStore.inlineLimit) {
-        if r.inline.count < Int(end) {
-          r.inline += [UInt8](repeating: 0, count: Int(end) - r.inline.count)
-        }
-        data.withUnsafeReadableBytes { bytes in
-          r.inline.replaceSubrange(Int(offset)..<Int(end), with: bytes)
-        }
-      } else {
-        if r.fileID == 0 {
-          if r.inline.isEmpty && r.size == 0 {
-            r.fileID = try store.allocateFileID(&batch)
-            try store.writeFile(r.fileID, offset: 0, data: ByteBuffer(), create: true)
-            dirtyFiles.insert(r.fileID)
-          } else {
-            try moveToFile(&r)
-          }
-        }
-        // Bytes the committed record shows change only after the commit (deferred); bytes
-        // past it are not visible yet and are written now.
-        let visible = min(end, r.size)
-        if offset < visible {
-          let overlap = data.getSlice(at: data.readerIndex, length: Int(visible - offset))!
-          deferWrite(file: r.fileID, offset: offset, data: overlap)
-        }
-        if end > max(offset, r.size) {
-          let start = max(offset, r.size)
-          let tail = data.getSlice(
-            at: data.readerIndex + Int(start - offset), length: Int(end - start))!
-          if start > r.size {
-            // The gap reads as zeros even over bytes an old, longer file left behind.
-            try store.writeFile(
-              r.fileID, offset: r.size, data: ByteBuffer(repeating: 0, count: Int(start - r.size)))
-          }
-          try store.writeFile(r.fileID, offset: start, data: tail)
-          dirtyFiles.insert(r.fileID)
-        }
-      }
-      r.size = newSize
-      r.mtime = now
-      put(c, o, r)
-    }
-
-    /// Records an overwrite of committed file bytes in the batch; it reaches the file after
-    /// the commit (or at the next mount).
-    mutating func deferWrite(file: UInt64, offset: UInt64, data: ByteBuffer) {
-      let number = store.allocateDeferred(&batch)
-      var value = ByteBufferAllocator().buffer(capacity: 8 + data.readableBytes)
-      value.writeInteger(offset, endianness: .little)
-      value.writeImmutableBuffer(data)
-      let key = DurableStoreKeys.deferred(file: file, number: number)
-      batch.put(key, Array(value.readableBytesView))
-      deferred.append((key, file, offset, data))
-    }
-
-    /// Gives an inline object a file holding its current bytes.
-    mutating func moveToFile(_ r: inout ObjectRecord) throws(StoreError) {
-      let id = try store.allocateFileID(&batch)
-      try store.writeFile(id, offset: 0, data: ByteBuffer(bytes: r.inline), create: true)
-      dirtyFiles.insert(id)
-      r.fileID = id
-      r.inline = []
-    }
-
-    /// Makes the pass durable: new file bytes first, then the records (with the deferred
-    /// overwrites), then those overwrites and the other deferred cleanups.
-    mutating func finish() throws(StoreError) {
-      for id in dirtyFiles { try store.syncFile(id) }
-      if store.failBeforeCommit { throw .io("simulated crash before the commit") }
-      for key in store.takeAppliedDeferred() { batch.delete(key) }
-      do {
-        try store.db.apply(batch, sync: true)
-      } catch {
-        throw .io("\(error)")
-      }
-      if store.stopAfterCommit { throw .io("simulated crash after the commit") }
-      var synced = Set<UInt64>()
-      for write in deferred where !unlinkAfter.contains(write.file) {
-        try store.writeFile(write.file, offset: write.offset, data: write.data)
-        synced.insert(write.file)
-      }
-      for id in synced { try store.syncFile(id) }
-      store.noteApplied(deferred.map(\.key))
-      for (id, size) in truncateAfter { store.truncateFile(id, to: size) }
-      for id in unlinkAfter { try? FileManager.default.removeItem(atPath: store.filePath(id)) }
-    }
   }
 
   // MARK: files
@@ -432,7 +269,8 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       guard !pending.isEmpty else { return }
       var sizes: [UInt64: UInt64] = [:]
       for (_, value) in try db.scan(prefix: DurableStoreKeys.objectRecords) {
-        if let record = ObjectRecord(decoding: value), record.fileID != 0 {
+        // A damaged record's writes are dropped: its object fails every read until repaired.
+        if case .success(let record) = ObjectRecord.decode(value), record.fileID != 0 {
           sizes[record.fileID] = record.size
         }
       }
@@ -508,15 +346,24 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     }
   }
 
-  /// Deletes data files that no object record names (left by a crash mid-commit).
+  /// Deletes data files that no object record names (left by a crash mid-commit). None while
+  /// a record is damaged: the file it names is unknown, and may be one that a repair or a
+  /// salvage still wants.
   private func removeOrphans() throws(StoreError) {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory)) ?? []
     guard !names.isEmpty else { return }
     var used = Set<UInt64>()
     do {
-      for (_, value) in try db.scan(prefix: DurableStoreKeys.objectRecords) {
-        if let record = ObjectRecord(decoding: value), record.fileID != 0 {
-          used.insert(record.fileID)
+      for (key, value) in try db.scan(prefix: DurableStoreKeys.objectRecords) {
+        switch ObjectRecord.decode(value) {
+        case .success(let record):
+          if record.fileID != 0 { used.insert(record.fileID) }
+        case .failure(let damage):
+          Log.shared.error(
+            "osd",
+            "\(directory): object record \(String(decoding: key, as: UTF8.self)) "
+              + "\(damage.reason); keeping every data file")
+          return
         }
       }
     } catch {
@@ -528,9 +375,31 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     }
   }
 
+  /// Reads `count` bytes of file `id` from `offset`; bytes past the file's end read as zeros
+  /// (a sparse extension). Nil when the file is not there.
+  func readFile(_ id: UInt64, offset: UInt64, count: Int, into buffer: inout ByteBuffer)
+    -> Int32?
+  {
+    let fd = open(filePath(id), O_RDONLY)
+    guard fd >= 0 else { return errno }
+    defer { Foundation.close(fd) }
+    let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+      var done = 0
+      while done < count {
+        let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        done += n
+      }
+      return done
+    }
+    if got < count { buffer.writeRepeatingByte(0, count: count - got) }
+    return nil
+  }
+
   // MARK: reads
 
-  func loadRecord(_ key: [UInt8]) throws(StoreError) -> ObjectRecord? {
+  func loadRecord(_ key: [UInt8], _ o: ObjectID? = nil) throws(StoreError) -> ObjectRecord? {
     let raw: [UInt8]?
     do {
       raw = try db.get(key)
@@ -538,8 +407,12 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       throw .io("\(error)")
     }
     guard let raw else { return nil }
-    guard let record = ObjectRecord(decoding: raw) else { throw .corrupt("bad object record") }
-    return record
+    switch ObjectRecord.decode(raw, maxObjectSize: maxObjectSize) {
+    case .success(let record): return record
+    case .failure(let damage):
+      let name = o.map { "\($0)" } ?? String(decoding: key, as: UTF8.self)
+      throw .corrupt("the object record of \(name) \(damage.reason)")
+    }
   }
 
   public func usage(_ c: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64) {
@@ -548,15 +421,11 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       var objects = 0
       var bytes: UInt64 = 0
       for (_, value) in try db.scan(prefix: DurableStoreKeys.objectPrefix(c)) {
-        guard let record = ObjectRecord(decoding: value) else {
-          throw StoreError.corrupt("bad object record")
-        }
+        // Statistics: the stated size, unchecked (a damaged record is found when read).
         objects += 1
-        bytes += record.size
+        bytes += ObjectRecord.peekSize(value) ?? 0
       }
       return (objects, bytes)
-    } catch let error as StoreError {
-      throw error
     } catch {
       throw .io("\(error)")
     }
@@ -575,49 +444,80 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   public func read(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?) throws(StoreError)
     -> ByteBuffer
   {
+    try readWithCRC(c, o, offset: offset, length: length).data
+  }
+
+  /// Reads and verifies; the crc comes with reads of whole blocks (a whole object among them),
+  /// folded from the block crcs, so the messenger need not compute it again.
+  public func readWithCRC(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
+  {
+    do {
+      return try readChecked(c, o, offset: offset, length: length)
+    } catch .corrupt {
+      // The commit thread may have been between a batch and its file changes (new record, old
+      // bytes, or the reverse): once it is done, record and bytes agree unless damaged.
+      applyLock.lock()
+      defer { applyLock.unlock() }
+      return try readChecked(c, o, offset: offset, length: length)
+    }
+  }
+
+  private func readChecked(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?)
+    throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
+  {
     guard collectionExists(c) else { throw .noSuchCollection(c) }
-    guard let r = try loadRecord(DurableStoreKeys.object(c, o)) else { throw .noSuchObject(o) }
-    guard offset < r.size else { return ByteBuffer() }
-    let count = Int(min(length ?? r.size, r.size - offset))
+    guard let r = try loadRecord(DurableStoreKeys.object(c, o), o) else { throw .noSuchObject(o) }
+    guard offset < r.size else { return (ByteBuffer(), nil) }
+    let count = min(length ?? r.size, r.size - offset)
+    let shift = checksums.enabled ? r.csumShift : 0
+    // With checksums, whole blocks: a read of part of a block verifies all of it.
+    let start = shift == 0 ? offset : (offset >> shift) << shift
+    let end =
+      shift == 0
+      ? offset + count : min(r.size, ((offset + count + (1 << shift) - 1) >> shift) << shift)
+    var buffer: ByteBuffer
     if r.fileID == 0 {
-      return ByteBuffer(bytes: r.inline[Int(offset)..<Int(offset) + count])
-    }
-    var buffer = ByteBufferAllocator().buffer(capacity: count)
-    let fd = open(filePath(r.fileID), O_RDONLY)
-    guard fd >= 0 else {
-      throw .corrupt("data file of \(o) missing: \(String(cString: strerror(errno)))")
-    }
-    defer { Foundation.close(fd) }
-    let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-      var done = 0
-      while done < count {
-        let n = pread(fd, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        done += n
+      buffer = ByteBuffer(bytes: r.inline[Int(start)..<Int(end)])
+    } else {
+      buffer = ByteBufferAllocator().buffer(capacity: Int(end - start))
+      if let error = readFile(r.fileID, offset: start, count: Int(end - start), into: &buffer) {
+        throw .corrupt("data file of \(o) missing: \(String(cString: strerror(error)))")
       }
-      return done
     }
-    if got < count {
-      // Bytes past the end of the file read as zeros (a sparse extension).
-      buffer.writeRepeatingByte(0, count: count - got)
+    guard shift != 0 else { return (buffer, nil) }
+    let block = UInt64(1) << shift
+    let first = Int(start >> shift)
+    let crc = try buffer.withUnsafeReadableBytes { bytes throws(StoreError) -> UInt32? in
+      if let bad = BlockCRC.firstMismatch(bytes, first: first, shift: shift, crcs: r.csums) {
+        let at = UInt64(bad.block) << shift
+        throw .corrupt(
+          "\(o) in \(c): data at offset \(at) (bytes \(at)..<\(min(at + block, r.size))) fails "
+            + "its crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
+      }
+      guard start == offset && end == offset + count else { return nil }
+      return BlockCRC.fold(bytes, first: first, shift: shift, crcs: r.csums)
     }
-    return buffer
+    if start == offset && end == offset + count { return (buffer, crc) }
+    return (buffer.getSlice(at: buffer.readerIndex + Int(offset - start), length: Int(count))!, nil)
   }
 
   public func stat(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectStat {
     guard collectionExists(c) else { throw .noSuchCollection(c) }
-    guard let r = try loadRecord(DurableStoreKeys.object(c, o)) else { throw .noSuchObject(o) }
+    guard let r = try loadRecord(DurableStoreKeys.object(c, o), o) else { throw .noSuchObject(o) }
     return ObjectStat(size: r.size, mtime: r.mtime)
   }
 
   public func xattr(_ c: PGID, _ o: ObjectID, _ name: String) throws(StoreError) -> ByteBuffer {
-    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    guard try loadRecord(DurableStoreKeys.object(c, o), o) != nil else { throw .noSuchObject(o) }
     do {
-      guard let value = try db.get(DurableStoreKeys.attr(c, o, kind: .xattr, name)) else {
+      guard let raw = try db.get(DurableStoreKeys.attr(c, o, kind: .xattr, name)) else {
         throw StoreError.noSuchAttribute(name)
       }
-      return ByteBuffer(bytes: value)
+      guard let value = CheckedValue.decode(raw) else {
+        throw StoreError.corrupt("\(o): attribute \(name) fails its crc32c")
+      }
+      return value
     } catch let error as StoreError {
       throw error
     } catch {
@@ -626,34 +526,38 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   }
 
   public func xattrs(_ c: PGID, _ o: ObjectID) throws(StoreError) -> [String: ByteBuffer] {
-    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
+    try values(c, o, kind: .xattr, keys: [])
+  }
+
+  /// Attribute or omap values (all when `keys` is empty), each checked against its crc.
+  private func values(_ c: PGID, _ o: ObjectID, kind: DurableStoreKeys.AttrKind, keys: [String])
+    throws(StoreError) -> [String: ByteBuffer]
+  {
+    guard try loadRecord(DurableStoreKeys.object(c, o), o) != nil else { throw .noSuchObject(o) }
+    let entries: [(key: [UInt8], value: [UInt8])]
+    let prefix = DurableStoreKeys.attrPrefix(c, o, kind: kind)
     do {
-      let prefix = DurableStoreKeys.attrPrefix(c, o, kind: .xattr)
-      var result: [String: ByteBuffer] = [:]
-      for (key, value) in try db.scan(prefix: prefix) {
-        result[String(decoding: key[prefix.count...], as: UTF8.self)] = ByteBuffer(bytes: value)
-      }
-      return result
+      entries = try db.scan(prefix: prefix)
     } catch {
       throw .io("\(error)")
     }
+    var result: [String: ByteBuffer] = [:]
+    for (key, raw) in entries {
+      let name = String(decoding: key[prefix.count...], as: UTF8.self)
+      guard keys.isEmpty || keys.contains(name) else { continue }
+      guard let value = CheckedValue.decode(raw) else {
+        throw .corrupt(
+          "\(o): \(kind == .xattr ? "attribute" : "omap value") \(name) fails its crc32c")
+      }
+      result[name] = value
+    }
+    return result
   }
 
   public func omap(_ c: PGID, _ o: ObjectID, keys: [String]) throws(StoreError)
     -> [String: ByteBuffer]
   {
-    guard try loadRecord(DurableStoreKeys.object(c, o)) != nil else { throw .noSuchObject(o) }
-    do {
-      let prefix = DurableStoreKeys.attrPrefix(c, o, kind: .omap)
-      var result: [String: ByteBuffer] = [:]
-      for (key, value) in try db.scan(prefix: prefix) {
-        let name = String(decoding: key[prefix.count...], as: UTF8.self)
-        if keys.isEmpty || keys.contains(name) { result[name] = ByteBuffer(bytes: value) }
-      }
-      return result
-    } catch {
-      throw .io("\(error)")
-    }
+    try values(c, o, kind: .omap, keys: keys)
   }
 
   public func list(_ c: PGID, after cursor: ObjectID?, limit: Int) throws(StoreError) -> [ObjectID]

@@ -6,13 +6,18 @@ import NIOCore
 /// `namespace NUL name`):
 ///
 ///     C<c>                      collection marker
-///     O<c>/<o>                  object record: size, mtime, file id (0 = data inline), inline data
-///     X<c>/<o> NUL <attr>       xattr value
-///     M<c>/<o> NUL <key>        omap value
+///     O<c>/<o>                  object record (`ObjectRecord`): size, mtime, file id (0 = data
+///                               inline), block crcs, inline data, the record's own crc
+///     X<c>/<o> NUL <attr>       xattr value (`CheckedValue`: crc32c + bytes)
+///     M<c>/<o> NUL <key>        omap value (`CheckedValue`)
+///     Sformat                   the layout's version (u64, little endian): `format`
 ///     Snext_file_id             last file id handed out (u64, little endian)
 ///     Snext_deferred            last deferred-write number handed out (u64, little endian)
 ///     W<file>/<n>               a deferred overwrite of file bytes: offset (u64) + data
 enum DurableStoreKeys {
+  static let format = Array("Sformat".utf8)
+  /// 2: records with block crcs and their own crc, checked attribute and omap values.
+  static let currentFormat: UInt64 = 2
   static let nextFileID = Array("Snext_file_id".utf8)
   static let nextDeferred = Array("Snext_deferred".utf8)
 
@@ -95,44 +100,27 @@ enum DurableStoreKeys {
   }
 }
 
-/// What RocksDB holds for one object: the value of its `O` key.
-struct ObjectRecord: Equatable {
-  var size: UInt64 = 0
-  var mtime: UInt64 = 0
-  /// 0 when the data is inline.
-  var fileID: UInt64 = 0
-  var inline: [UInt8] = []
-
-  func encoded() -> [UInt8] {
-    var b = ByteBuffer()
-    b.writeVersioned(version: 1, compat: 1) { b in
-      b.writeLE(size)
-      b.writeLE(mtime)
-      b.writeLE(fileID)
-      b.writeBlob(inline)
+/// An xattr or omap value as stored: its crc32c (seed -1, u32 little endian), then its bytes,
+/// so a value damaged in the store is an error rather than a wrong version or log entry.
+enum CheckedValue {
+  static func encode(_ value: ByteBuffer) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(4 + value.readableBytes)
+    withUnsafeBytes(of: CRC32C.checksum(value, seed: BlockCRC.seed).littleEndian) {
+      bytes.append(contentsOf: $0)
     }
-    return Array(b.readableBytesView)
+    bytes.append(contentsOf: value.readableBytesView)
+    return bytes
   }
 
-  init(size: UInt64 = 0, mtime: UInt64 = 0, fileID: UInt64 = 0, inline: [UInt8] = []) {
-    self.size = size
-    self.mtime = mtime
-    self.fileID = fileID
-    self.inline = inline
-  }
-
-  init?(decoding bytes: [UInt8]) {
-    var b = ByteBuffer(bytes: bytes)
-    guard
-      let record = try? b.readVersioned(
-        "object record", supported: 1,
-        { b, _ -> ObjectRecord in
-          ObjectRecord(
-            size: try b.readLE(UInt64.self), mtime: try b.readLE(UInt64.self),
-            fileID: try b.readLE(UInt64.self),
-            inline: Array(try b.readBlob(limit: DurableStore.inlineLimit).readableBytesView))
-        })
-    else { return nil }
-    self = record
+  /// The value; nil when it fails its crc (or is too short to hold one).
+  static func decode(_ bytes: [UInt8]) -> ByteBuffer? {
+    guard bytes.count >= 4 else { return nil }
+    return bytes.withUnsafeBytes { raw -> ByteBuffer? in
+      let stored = UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self))
+      let value = UnsafeRawBufferPointer(rebasing: raw[4...])
+      guard CRC32C.checksum(value, seed: BlockCRC.seed) == stored else { return nil }
+      return ByteBuffer(bytes: value)
+    }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoligoCore
 import LoligoPlacement
 import NIOConcurrencyHelpers
 import NIOCore
@@ -7,18 +8,28 @@ import NIOCore
 /// the store must not be the bottleneck. A transaction is checked, then applied under one lock,
 /// and commits before `submit` returns. Whole-object writes keep the received buffer as is (no
 /// copy); reads return slices (no copy).
+///
+/// Data is checked as in the durable store (`StoreChecksums`): a read verifies what it
+/// returns. A whole object written with its crc (the messenger's, of the received data) keeps
+/// just that crc: nothing is computed on the write, and a whole-object read verifies the
+/// object against it in one pass and hands it on, so the messenger does not compute it again.
+/// Block crcs are worked out (and checked against that crc) only when a partial read or write
+/// needs them. Attribute values carry their own crc.
 public final class MemStore: ObjectStore, @unchecked Sendable {  // objects under `lock`
   public let kind = "memstore"
   /// Largest object, a bound on what one client can make this process hold.
   public let maxObjectSize: UInt64
+  public let checksums: StoreChecksums
 
   final class Object {
-    var data: ByteBuffer = ByteBuffer() {
-      didSet { crc = nil }
-    }
-    /// crc32c (seed -1) of `data` when it came with one; any change to `data` forgets it.
+    var data = ByteBuffer()
+    /// crc32c (seed -1) of all of `data` when known: given with a whole write.
     var crc: UInt32?
+    /// crc32c of each block of `data` (checksums on): known whenever `crc` is not.
+    var blockCRCs: [UInt32]?
     var xattrs: [String: ByteBuffer] = [:]
+    /// crc32c (seed -1) of each attribute value.
+    var xattrCRCs: [String: UInt32] = [:]
     var omap: [String: ByteBuffer] = [:]
     var mtime: UInt64 = 0
   }
@@ -26,8 +37,9 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
   private let lock = NIOLock()
   private var store: [PGID: [ObjectID: Object]] = [:]
 
-  public init(maxObjectSize: UInt64 = 1 << 30) {
+  public init(maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default) {
     self.maxObjectSize = maxObjectSize
+    self.checksums = checksums
   }
 
   public func submit(
@@ -115,30 +127,160 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       case .write(let c, let o, let offset, let data, let crc):
         let target = object(c, o)
         target.mtime = now
-        let whole = offset == 0 && data.readableBytes >= target.data.readableBytes
-        MemStore.write(data, at: Int(offset), into: &target.data)
-        if whole { target.crc = crc }
+        if offset == 0 && data.readableBytes >= target.data.readableBytes {
+          replace(target, with: data, crc: crc)  // the whole object
+        } else {
+          // Bytes between the old end and `offset` become zeros: changed too.
+          let from = min(Int(offset), target.data.readableBytes)
+          change(target, from: from, to: Int(offset) + data.readableBytes) {
+            MemStore.write(data, at: Int(offset), into: &$0)
+          }
+        }
       case .writeFull(let c, let o, let data, let crc):
         let target = object(c, o)
         target.mtime = now
-        target.data = MemStore.owned(data)
-        target.crc = crc
+        replace(target, with: data, crc: crc)
       case .truncate(let c, let o, let size):
         let target = object(c, o)
         target.mtime = now
-        MemStore.truncate(&target.data, to: Int(size))
+        let old = target.data.readableBytes
+        change(target, from: min(old, Int(size)), to: max(old, Int(size))) {
+          MemStore.truncate(&$0, to: Int(size))
+        }
       case .remove(let c, let o):
         store[c]?[o] = nil
       case .setXattr(let c, let o, let name, let value):
-        object(c, o).xattrs[name] = MemStore.owned(value)
+        let target = object(c, o)
+        target.xattrs[name] = MemStore.owned(value)
+        target.xattrCRCs[name] = CRC32C.checksum(value, seed: BlockCRC.seed)
       case .removeXattr(let c, let o, let name):
         store[c]?[o]?.xattrs[name] = nil
+        store[c]?[o]?.xattrCRCs[name] = nil
       case .setOmap(let c, let o, let values):
         let target = object(c, o)
         for (key, value) in values { target.omap[key] = MemStore.owned(value) }
       case .removeOmapKeys(let c, let o, let keys):
         if let target = store[c]?[o] { for key in keys { target.omap[key] = nil } }
       }
+    }
+  }
+
+  // MARK: checksums (under the lock)
+
+  /// New content for the whole object: its crc when given, else its block crcs.
+  private func replace(_ target: Object, with data: ByteBuffer, crc: UInt32?) {
+    target.data = MemStore.owned(data)
+    target.crc = crc
+    target.blockCRCs =
+      checksums.enabled && crc == nil ? BlockCRC.compute(data, shift: checksums.blockShift) : nil
+  }
+
+  /// Changes bytes `from..<to` of the object (and what follows, for a truncate) with `body`;
+  /// the block crcs follow. The blocks only partly changed are checked first: one that fails
+  /// keeps failing (its new crc is poisoned) rather than vouching for damaged bytes.
+  private func change(
+    _ target: Object, from: Int, to: Int, _ body: (inout ByteBuffer) -> Void
+  ) {
+    guard checksums.enabled else {
+      target.crc = nil
+      body(&target.data)
+      return
+    }
+    // Worked out while the whole crc is still known, so damage is not taken for data.
+    var crcs = blockCRCs(target)
+    target.crc = nil
+    let shift = checksums.blockShift
+    let block = checksums.blockSize
+    let oldSize = target.data.readableBytes
+    // Blocks where old bytes survive next to changed ones.
+    var damaged = Set<Int>()
+    for edge in Set([from, to])
+    where edge % block != 0 && (edge == from ? from <= oldSize : to < oldSize) {
+      let index = edge / block
+      let start = index * block
+      let end = min(start + block, oldSize)
+      let bad = target.data.withUnsafeReadableBytes {
+        BlockCRC.firstMismatch(
+          UnsafeRawBufferPointer(rebasing: $0[start..<end]), first: index, shift: shift,
+          crcs: crcs) != nil
+      }
+      if bad { damaged.insert(index) }
+    }
+    body(&target.data)
+    let newSize = target.data.readableBytes
+    let count = BlockCRC.count(size: UInt64(newSize), shift: shift)
+    if crcs.count > count { crcs.removeLast(crcs.count - count) }
+    if crcs.count < count { crcs += [UInt32](repeating: 0, count: count - crcs.count) }
+    // Every block from the one holding `from` to the one holding the last changed byte (a
+    // shrink's new last block included).
+    let first = from / block
+    let last = min(count, (max(to, from + 1) + block - 1) / block)
+    if first < last {
+      let computed = target.data.withUnsafeReadableBytes {
+        BlockCRC.compute(
+          UnsafeRawBufferPointer(rebasing: $0[first * block..<min(last * block, newSize)]),
+          shift: shift)
+      }
+      crcs.replaceSubrange(first..<last, with: computed)
+      for index in damaged where first <= index && index < last {
+        crcs[index] = BlockCRC.poisoned(crcs[index])
+      }
+    }
+    target.blockCRCs = crcs
+  }
+
+  /// The object's block crcs, worked out from its data when only the whole crc is known; if
+  /// the data no longer matches that crc, every block is marked bad (where the damage lies is
+  /// unknown).
+  private func blockCRCs(_ target: Object) -> [UInt32] {
+    if let known = target.blockCRCs { return known }
+    let shift = checksums.blockShift
+    var crcs = BlockCRC.compute(target.data, shift: shift)
+    if let whole = target.crc,
+      target.data.withUnsafeReadableBytes({
+        BlockCRC.fold($0, first: 0, shift: shift, crcs: crcs)
+      }) != whole
+    {
+      crcs = crcs.map(BlockCRC.poisoned)
+    }
+    target.blockCRCs = crcs
+    return crcs
+  }
+
+  /// Checks bytes `offset..<offset+count` of `data` (a whole object) against its whole crc
+  /// or its block crcs; the crc of exactly those bytes when it comes free (the whole object, or
+  /// whole blocks). Runs outside the lock, on values.
+  private func verify(
+    _ data: ByteBuffer, crc: UInt32?, blocks: [UInt32]?, _ o: ObjectID, offset: Int, count: Int
+  ) throws(StoreError) -> UInt32? {
+    let size = data.readableBytes
+    let whole = offset == 0 && count == size
+    guard checksums.enabled else { return whole ? crc : nil }
+    if whole, let crc {
+      let computed = CRC32C.checksum(data, seed: BlockCRC.seed)
+      guard computed == crc else {
+        throw .corrupt(
+          "\(o): data (bytes 0..<\(size)) fails its crc32c (stored \(BlockCRC.hex(crc)), "
+            + "read \(BlockCRC.hex(computed)))")
+      }
+      return crc
+    }
+    guard let blocks else { return nil }  // not reached: the caller works them out
+    let shift = checksums.blockShift
+    let block = checksums.blockSize
+    let first = offset / block
+    let start = first * block
+    let end = min(size, (offset + count + block - 1) / block * block)
+    return try data.withUnsafeReadableBytes { bytes throws(StoreError) -> UInt32? in
+      let range = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+      if let bad = BlockCRC.firstMismatch(range, first: first, shift: shift, crcs: blocks) {
+        let at = bad.block * block
+        throw .corrupt(
+          "\(o): data at offset \(at) (bytes \(at)..<\(min(at + block, size))) fails its "
+            + "crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
+      }
+      guard start == offset && end == offset + count else { return nil }
+      return BlockCRC.fold(range, first: first, shift: shift, crcs: blocks)
     }
   }
 
@@ -187,16 +329,23 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
   public func readWithCRC(_ c: PGID, _ o: ObjectID, offset: UInt64, length: UInt64?)
     throws(StoreError) -> (data: ByteBuffer, crc: UInt32?)
   {
-    try locked { () throws(StoreError) -> (data: ByteBuffer, crc: UInt32?) in
+    let (data, crc, blocks) = try locked {
+      () throws(StoreError) -> (ByteBuffer, UInt32?, [UInt32]?) in
       guard let collection = store[c] else { throw .noSuchCollection(c) }
       guard let object = collection[o] else { throw .noSuchObject(o) }
       let size = UInt64(object.data.readableBytes)
-      guard offset < size else { return (ByteBuffer(), nil) }
-      let count = min(length ?? size, size - offset)
-      let slice = object.data.getSlice(
-        at: object.data.readerIndex + Int(offset), length: Int(count))!
-      return (slice, offset == 0 && count == size ? object.crc : nil)
+      let whole = offset == 0 && (length ?? size) >= size
+      // A part needs block crcs; a whole object with its crc does not.
+      let needsBlocks = checksums.enabled && offset < size && !(whole && object.crc != nil)
+      return (object.data, object.crc, needsBlocks ? blockCRCs(object) : object.blockCRCs)
     }
+    let size = UInt64(data.readableBytes)
+    guard offset < size else { return (ByteBuffer(), nil) }
+    let count = min(length ?? size, size - offset)
+    // Verified outside the lock: a 4 MiB crc must not hold up every other op.
+    let known = try verify(
+      data, crc: crc, blocks: blocks, o, offset: Int(offset), count: Int(count))
+    return (data.getSlice(at: data.readerIndex + Int(offset), length: Int(count))!, known)
   }
 
   public func stat(_ c: PGID, _ o: ObjectID) throws(StoreError) -> ObjectStat {
@@ -212,7 +361,17 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       guard let collection = store[c] else { throw .noSuchCollection(c) }
       guard let object = collection[o] else { throw .noSuchObject(o) }
       guard let value = object.xattrs[name] else { throw .noSuchAttribute(name) }
+      try checkAttribute(object, o, name, value)
       return value
+    }
+  }
+
+  private func checkAttribute(_ object: Object, _ o: ObjectID, _ name: String, _ value: ByteBuffer)
+    throws(StoreError)
+  {
+    let computed = CRC32C.checksum(value, seed: BlockCRC.seed)
+    guard computed == object.xattrCRCs[name] else {
+      throw .corrupt("\(o): attribute \(name) fails its crc32c")
     }
   }
 
@@ -220,6 +379,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     try locked { () throws(StoreError) -> [String: ByteBuffer] in
       guard let collection = store[c] else { throw .noSuchCollection(c) }
       guard let object = collection[o] else { throw .noSuchObject(o) }
+      for (name, value) in object.xattrs { try checkAttribute(object, o, name, value) }
       return object.xattrs
     }
   }
@@ -260,6 +420,51 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
   }
 
   public func close() {}
+
+  // MARK: injected errors
+
+  public func injectDataError(_ c: PGID, _ o: ObjectID, offset: UInt64) throws(StoreError)
+    -> StoreDamage
+  {
+    try locked { () throws(StoreError) -> StoreDamage in
+      guard let collection = store[c] else { throw .noSuchCollection(c) }
+      guard let object = collection[o] else { throw .noSuchObject(o) }
+      let size = object.data.readableBytes
+      guard offset < UInt64(size) else {
+        throw .invalid("offset \(offset) is past the end of \(o) (\(size) bytes)")
+      }
+      // A copy of our own: the bytes may be shared with a received message or a reader.
+      var damaged = ByteBufferAllocator().buffer(capacity: size)
+      damaged.writeImmutableBuffer(object.data)
+      let length = min(4, size - Int(offset))
+      for at in Int(offset)..<Int(offset) + length {
+        damaged.setInteger(damaged.getInteger(at: at, as: UInt8.self)! ^ 0xFF, at: at)
+      }
+      object.data = damaged  // crcs left as they were
+      // Unchecked (none), the whole crc is only what the messenger sends: it must describe
+      // the bytes served, or the client would see a damaged frame rather than these bytes.
+      if !checksums.enabled { object.crc = nil }
+      return StoreDamage(
+        kind: "data", location: "object data in RAM", offset: offset, length: length)
+    }
+  }
+
+  public func injectMetadataError(_ c: PGID, _ o: ObjectID) throws(StoreError) -> StoreDamage {
+    try locked { () throws(StoreError) -> StoreDamage in
+      guard let collection = store[c] else { throw .noSuchCollection(c) }
+      guard let object = collection[o] else { throw .noSuchObject(o) }
+      // The version attribute the OSD keeps on every object, else any attribute.
+      guard
+        let name = object.xattrs["_v"] != nil ? "_v" : object.xattrs.keys.sorted().first,
+        let value = object.xattrs[name], value.readableBytes > 0
+      else { throw .invalid("\(o) has no attribute to damage") }
+      var damaged = ByteBufferAllocator().buffer(capacity: value.readableBytes)
+      damaged.writeImmutableBuffer(value)
+      damaged.setInteger(damaged.getInteger(at: 0, as: UInt8.self)! ^ 0xFF, at: 0)
+      object.xattrs[name] = damaged  // its crc left as it was
+      return StoreDamage(kind: "metadata", location: "attribute \(name)", length: 1)
+    }
+  }
 
   private func locked<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
     lock.lock()

@@ -39,6 +39,16 @@ public protocol ObjectStore: AnyObject, Sendable {
   func usage(_ collection: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64)
   func collectionExists(_ collection: PGID) -> Bool
 
+  /// Tests and `injectdataerr` (Ceph's admin command): flips up to 4 bytes of this copy's data
+  /// from `offset` where the store keeps them, leaving every checksum as it is, so the next
+  /// read of those bytes fails its check (unless checksums are off).
+  func injectDataError(_ collection: PGID, _ object: ObjectID, offset: UInt64)
+    throws(StoreError) -> StoreDamage
+  /// Tests and `injectmdataerr`: damages this copy's metadata (durable: the object's record;
+  /// memstore: its version attribute) so that reading it fails the metadata's own check.
+  func injectMetadataError(_ collection: PGID, _ object: ObjectID) throws(StoreError)
+    -> StoreDamage
+
   /// Flushes and closes; no call may follow.
   func close()
 }
@@ -55,6 +65,25 @@ extension ObjectStore {
     let box = CommitWaiter()
     submit(transaction) { box.finish($0) }
     try box.wait().get()
+  }
+}
+
+/// What an injected error damaged, for the admin command's answer.
+public struct StoreDamage: Sendable, Equatable {
+  /// `data` or `metadata`.
+  public var kind: String
+  /// Where in the store, in words: "data file data/1f", "inline data in the object record", ...
+  public var location: String
+  /// Data: the first byte flipped, as an offset in the object.
+  public var offset: UInt64?
+  /// Bytes flipped.
+  public var length: Int
+
+  public init(kind: String, location: String, offset: UInt64? = nil, length: Int) {
+    self.kind = kind
+    self.location = location
+    self.offset = offset
+    self.length = length
   }
 }
 
@@ -77,6 +106,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
   case tooLarge(String)
   case io(String)
   case corrupt(String)
+  case invalid(String)
 
   public var description: String {
     switch self {
@@ -87,6 +117,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .tooLarge(let what): return "too large: \(what)"
     case .io(let why): return "store I/O error: \(why)"
     case .corrupt(let why): return "store corrupt: \(why)"
+    case .invalid(let why): return "invalid: \(why)"
     }
   }
 
@@ -97,6 +128,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .collectionExists: return -17  // EEXIST
     case .tooLarge: return -27  // EFBIG
     case .io, .corrupt: return -5  // EIO
+    case .invalid: return -22  // EINVAL
     }
   }
 }
