@@ -14,8 +14,12 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
   public init(_ name: String, namespace: String = "") {
     self.name = name
     self.namespace = namespace
-    let input = ObjectLocator(pool: 0, namespace: namespace).hashInput(forName: name)
-    self.sortKey = CephStringHash.rjenkins(input).bitReversed
+    let hash =
+      namespace.isEmpty
+      ? CephStringHash.rjenkins(name.utf8)
+      : CephStringHash.rjenkins(
+        ObjectLocator(pool: 0, namespace: namespace).hashInput(forName: name))
+    self.sortKey = hash.bitReversed
   }
 
   public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }

@@ -21,7 +21,12 @@ public enum CephStringHash: UInt8, Sendable, CaseIterable {
 
   /// `ceph_str_hash_rjenkins`.
   public static func rjenkins(_ input: some Collection<UInt8>) -> UInt32 {
-    let bytes = Array(input)
+    // Names (native strings' UTF-8, arrays) are hashed in place: no copy per object.
+    if let hash = input.withContiguousStorageIfAvailable({ rjenkins(bytes: $0) }) { return hash }
+    return Array(input).withUnsafeBufferPointer { rjenkins(bytes: $0) }
+  }
+
+  static func rjenkins(bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
     var a: UInt32 = 0x9e37_79b9
     var b: UInt32 = a
     var c: UInt32 = 0

@@ -3,27 +3,7 @@ import XCTest
 
 /// `loligo profile run`: one directory per run, with the profile as run, each step's files and
 /// a summary that says how far the run got, whether it succeeded or not.
-final class ProfileRunTests: XCTestCase {
-  var directory: URL!
-  var results: URL { directory.appendingPathComponent("results") }
-
-  override func setUpWithError() throws {
-    directory = URL(fileURLWithPath: NSTemporaryDirectory())
-      .appendingPathComponent("lpr-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
-  }
-
-  /// Writes `body` as `<name>.toml`; returns its path.
-  func profile(_ name: String, _ body: String) throws -> String {
-    let path = directory.appendingPathComponent("\(name).toml").path
-    try body.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
-  }
-
+final class ProfileRunTests: ProfileTestCase {
   /// Runs the profile; returns its status, stdout and stderr.
   func run(_ path: String) throws -> (Int32?, String, String) {
     let process = try ToolProcess("loligo", ["profile", "run", path, "--results", results.path])
@@ -36,11 +16,6 @@ final class ProfileRunTests: XCTestCase {
     let runs = try FileManager.default.contentsOfDirectory(atPath: results.path)
     XCTAssertEqual(runs.count, 1, "one directory per run: \(runs)")
     return results.appendingPathComponent(try XCTUnwrap(runs.first))
-  }
-
-  func json(_ url: URL) throws -> [String: Any] {
-    try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
   }
 
   func text(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }

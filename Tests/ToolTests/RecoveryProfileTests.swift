@@ -5,31 +5,7 @@ import XCTest
 /// recovery step prefills the pool, runs a client load while an OSD goes out (or is killed) and
 /// comes back, and reads every block back at its last acknowledged version; and recovery
 /// profiles with bad fields refused before anything starts.
-final class RecoveryProfileTests: XCTestCase {
-  var directory: URL!
-  var results: URL { directory.appendingPathComponent("results") }
-
-  override func setUpWithError() throws {
-    directory = URL(fileURLWithPath: NSTemporaryDirectory())
-      .appendingPathComponent("lrp-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  }
-
-  override func tearDownWithError() throws {
-    try? FileManager.default.removeItem(at: directory)
-  }
-
-  func profile(_ name: String, _ body: String) throws -> String {
-    let path = directory.appendingPathComponent("\(name).toml").path
-    try body.write(toFile: path, atomically: true, encoding: .utf8)
-    return path
-  }
-
-  func json(_ url: URL) throws -> [String: Any] {
-    try XCTUnwrap(
-      JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
-  }
-
+final class RecoveryProfileTests: ProfileTestCase {
   /// A small recovery profile: 4 OSDs, size 3, 8 PGs, a short load.
   func smallProfile(action: String) -> String {
     """
