@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The cost of checksums on read (issue 15): two durable clusters on this machine, each 1
-# monitor + 3 OSDs with a size-3 pool, one with osd_store_csum_type = crc32c (4 KiB blocks, the
-# default) and one with none. Each writes the same number of objects with
-# `bench ... write -b 4K --no-cleanup` (and 4M); then `seq` and `rand` run on the two clusters
-# in turn, round after round, the order swapped every round, so both see the same neighbours on
-# a shared machine. Besides throughput, each run records the CPU time the 3 OSDs and the client
-# spent, per op: other jobs on the machine move throughput a lot and CPU per op little.
-# Writes Results/benchmarks/csum-read-cost.md (and the raw JSON lines next to it).
+# The cost of checksums on read (issue 15). One durable cluster on this machine, 1 monitor + 3
+# OSDs, a size-3 pool per shape; the objects are written once with checksums on
+# (`bench ... write -b 4K --no-cleanup`, and 4M), so every object has its block crcs. Then,
+# round after round, the OSDs are restarted with osd_store_csum_type = crc32c or none (set in
+# the cluster's config, [osd] section; the order swapped every round) and `seq` and `rand` run.
+# With none the store checks nothing and the messenger computes each reply's crc itself; the
+# data, its files and RocksDB are the same for both, so the difference is the checking alone.
+# Besides throughput, each run records the CPU time of the 3 OSDs and of the client per op, and
+# perf samples where the OSDs' CPU goes. Writes Results/benchmarks/csum-read-cost.md (and the
+# raw JSON lines next to it).
 #   scripts/csum-benchmark.sh [--rounds R] [--seconds S] [--threads T] [--objects-4k N]
-#                             [--objects-4m N]
+#                             [--objects-4m N] [--seq-repeat N]
+# seq reads every object once and stops, a few seconds: each turn runs it --seq-repeat times
+# (default 3) and counts them as one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3 seconds=20 threads=16 objects_4K=30000 objects_4M=500
+rounds=3 seconds=20 threads=16 objects_4K=30000 objects_4M=500 seq_repeat=3
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
@@ -19,15 +23,19 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2; shift 2 ;;
     --objects-4k) objects_4K=$2; shift 2 ;;
     --objects-4m) objects_4M=$2; shift 2 ;;
-    *) echo "usage: $0 [--rounds R] [--seconds S] [--threads T] [--objects-4k N] [--objects-4m N]" >&2
+    --seq-repeat) seq_repeat=$2; shift 2 ;;
+    *) echo "usage: $0 [--rounds R] [--seconds S] [--threads T] [--objects-4k N] [--objects-4m N]" \
+        "[--seq-repeat N]" >&2
       exit 2 ;;
   esac
 done
 swift build -c release >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d /tmp/csum-benchmark.XXXXXX)
+cluster=$work/c
+conf=$cluster/loligo.toml
 down() {
-  for c in on off; do "$bin/loligo" cluster down --dir "$work/$c" >/dev/null 2>&1 || true; done
+  "$bin/loligo" cluster down --dir "$cluster" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap down EXIT
@@ -38,34 +46,64 @@ jsonl="$out.jsonl"
 commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- Sources || echo "+changes")
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-"$bin/loligo" cluster up --mons 1 --osds 3 --objectstore durable --no-pool --dir "$work/on" \
-  --set osd_store_csum_type=crc32c >&2
-"$bin/loligo" cluster up --mons 1 --osds 3 --objectstore durable --no-pool --dir "$work/off" \
-  --set osd_store_csum_type=none >&2
-for c in on off; do
-  for bs in 4K 4M; do
-    "$bin/loligo" pool create "csum-$bs" 32 --size 3 --conf "$work/$c/loligo.toml" >&2
-  done
-done
+"$bin/loligo" cluster up --mons 1 --osds 3 --objectstore durable --no-pool --dir "$cluster" >&2
+for bs in 4K 4M; do "$bin/loligo" pool create "csum-$bs" 32 --size 3 --conf "$conf" >&2; done
 
-# CPU seconds (user + system, all threads) the cluster's OSDs have used so far.
-osd_cpu() {  # cluster
+# Restarts the OSDs with checksums on or off (the [osd] section of the cluster's config) and
+# waits until every PG is active+clean again, twice in a row a second apart.
+restart_osds() {  # on|off
+  sed -i '/^osd_store_csum_type = /d' "$conf"
+  [ "$1" = off ] && sed -i '/^\[osd\]$/a osd_store_csum_type = "none"' "$conf"
+  local n pid
+  for n in 0 1 2; do kill -TERM "$(cat "$cluster/osd.$n.pid")"; done
+  for n in 0 1 2; do
+    pid=$(cat "$cluster/osd.$n.pid" 2>/dev/null || true)
+    while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  done
+  for n in 0 1 2; do
+    setsid "$bin/loligo-osd" --id "$n" --conf "$conf" >>"$cluster/osd.$n.out" 2>&1 </dev/null &
+  done
+  local clean=0 deadline=$((SECONDS + 120))
+  while [ "$clean" -lt 2 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "the cluster did not come back clean" >&2; exit 1; }
+    sleep 1
+    if "$bin/loligo" status --format json --conf "$conf" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+pgs = d["pgmap"]
+clean = sum(s["count"] for s in pgs.get("pgs_by_state", []) if s["state_name"] == "active+clean")
+sys.exit(0 if d["osdmap"]["num_up_osds"] == 3 and clean == pgs["num_pgs"] else 1)'; then
+      clean=$((clean + 1))
+    else
+      clean=0
+    fi
+  done
+  local want=crc32c
+  [ "$1" = off ] && want=none
+  for n in 0 1 2; do
+    "$bin/loligo" daemon "osd.$n" config show --conf "$conf" | grep -q "\"osd_store_csum_type\" : \"$want\"" \
+      || { echo "osd.$n does not run with osd_store_csum_type = $want" >&2; exit 1; }
+  done
+  echo "OSDs restarted with osd_store_csum_type = $want" >&2
+}
+
+# CPU seconds (user + system, all threads) the OSDs have used since they started.
+osd_cpu() {
   local total=0 pid
   for n in 0 1 2; do
-    pid=$(cat "$work/$1/osd.$n.pid")
+    pid=$(cat "$cluster/osd.$n.pid")
     total=$(awk -v t="$total" '{ print t + $14 + $15 }' "/proc/$pid/stat")
   done
   echo "$total $(getconf CLK_TCK)" | awk '{ printf "%.3f", $1 / $2 }'
 }
 
-step() {  # cluster block mode round
+step() {  # on|off block mode round
   local c=$1 bs=$2 mode=$3 r=$4 rc=0 before after objects_var="objects_$2"
   local args=(-p "csum-$bs" bench "$seconds" "$mode" -t "$threads" --format json)
-  # Writes: the same objects on both clusters (reads of more objects, or a bigger RocksDB,
-  # would be slower for that reason alone), however long that takes.
+  # Writes: a fixed number of objects, however long that takes.
   [ "$mode" = write ] && args=(-p "csum-$bs" bench 600 write -t "$threads" --format json \
     -b "$bs" --max-objects "${!objects_var}" --no-cleanup)
-  before=$(osd_cpu "$c")
+  before=$(osd_cpu)
   python3 -c '
 import resource, subprocess, sys
 with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
@@ -73,8 +111,8 @@ with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 open(sys.argv[3], "w").write(f"{u.ru_utime + u.ru_stime:.3f}")
 sys.exit(rc)' "$work/bench.json" "$work/bench.err" "$work/client.cpu" \
-    "$bin/loligo" "${args[@]}" --conf "$work/$c/loligo.toml" || rc=$?
-  after=$(osd_cpu "$c")
+    "$bin/loligo" "${args[@]}" --conf "$conf" || rc=$?
+  after=$(osd_cpu)
   python3 - "$work/bench.json" "$c" "$bs" "$mode" "$r" "$rc" "loligo ${args[*]}" \
     "$(cut -d' ' -f1 /proc/loadavg)" "$before" "$after" "$(cat "$work/client.cpu")" \
     >>"$jsonl" <<'PY'
@@ -100,65 +138,83 @@ print(d["iops"], "IOPS", d["MBps"], "MB/s, OSD CPU", d["osd_cpu_s"], "s, client"
 }
 
 step on 4K write 0
-step off 4K write 0
-step off 4M write 0
 step on 4M write 0
 for ((r = 1; r <= rounds; r++)); do
   order=(on off)
   [ $((r % 2)) = 0 ] && order=(off on)
-  for bs in 4K 4M; do
-    for mode in seq rand; do
-      for c in "${order[@]}"; do step "$c" "$bs" "$mode" "$r"; done
+  for c in "${order[@]}"; do
+    restart_osds "$c"
+    for bs in 4K 4M; do
+      for ((k = 0; k < seq_repeat; k++)); do step "$c" "$bs" seq "$r"; done
+      step "$c" "$bs" rand "$r"
     done
   done
 done
 
 # Where the OSDs' CPU goes, by symbol (perf, cpu-clock samples): the share spent on checksums
 # is a ratio within the same processes, so other jobs on the machine hardly move it.
-profile() {  # cluster block
+profile() {  # on|off block
   local c=$1 bs=$2 pids
-  pids=$(cat "$work/$c"/osd.{0,1,2}.pid | paste -sd, -)
+  pids=$(cat "$cluster"/osd.{0,1,2}.pid | paste -sd, -)
   perf record -q -e cpu-clock -F 499 -p "$pids" -o "$work/perf-$c-$bs.data" -- sleep "$seconds" \
     >/dev/null 2>&1 &
   local perf_pid=$!
-  "$bin/loligo" -p "csum-$bs" bench "$seconds" rand -t "$threads" --conf "$work/$c/loligo.toml" \
-    >/dev/null 2>&1 || true
+  "$bin/loligo" -p "csum-$bs" bench "$seconds" rand -t "$threads" --conf "$conf" >/dev/null 2>&1 \
+    || true
   wait "$perf_pid" || true
   perf report -i "$work/perf-$c-$bs.data" --stdio --no-children --sort symbol 2>/dev/null \
     >"$work/perf-$c-$bs.txt" || true
 }
 if command -v perf >/dev/null; then
-  for bs in 4K 4M; do profile on "$bs"; profile off "$bs"; done
+  for c in on off; do
+    restart_osds "$c"
+    for bs in 4K 4M; do profile "$c" "$bs"; done
+  done
 fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$jsonl" "$rounds" "$seconds" "$threads" "$commit" "$load_before" "$load_after" \
-  "$(nproc)" "$objects_4K" "$objects_4M" "$work" >"$out.md" <<'PY'
+  "$(nproc)" "$objects_4K" "$objects_4M" "$work" "$seq_repeat" >"$out.md" <<'PY'
 import json, os, re, statistics, sys
-path, rounds, seconds, threads, commit, before, after, cpus, n4k, n4m, work = sys.argv[1:]
+path, rounds, seconds, threads, commit, before, after, cpus, n4k, n4m, work, rep = sys.argv[1:]
 runs = [json.loads(line) for line in open(path) if line.strip()]
 target = {"4K": 0.05, "4M": 0.10}
 unit = {"4K": ("us", 1e6), "4M": ("ms", 1e3)}
 med = statistics.median
 print("# The cost of checksums on read (durable store)\n")
 print(f"Command: `scripts/csum-benchmark.sh --rounds {rounds} --seconds {seconds} --threads "
-      f"{threads} --objects-4k {n4k} --objects-4m {n4m}`, at commit {commit}, on {cpus} CPUs "
-      f"shared with other jobs (load average {before} before, {after} after).\n")
-print("Two durable clusters side by side, each 1 monitor + 3 OSDs and a size-3 pool of 32 PGs:")
-print("`osd_store_csum_type = crc32c` (4 KiB blocks, the default) and `none`. Each wrote the same")
-print(f"objects (`loligo -p POOL bench 600 write -b 4K --max-objects {n4k} --no-cleanup`, and")
-print(f"`-b 4M --max-objects {n4m}`); then `bench {seconds} seq` and `bench {seconds} rand`")
-print(f"(-t {threads}, reads verified by the client as rados bench does) ran on one cluster then")
-print("the other, the order swapped every round. seq stops once it has read every object, so its")
-print("runs are short. CPU is user + system time of the 3 OSD processes (all threads, from")
-print("/proc) and of the client, over each run, per op: throughput on this shared machine moves")
-print("with other jobs' load, CPU per op much less. Cost is 1 - crc32c/none for throughput and")
-print("crc32c/none - 1 for CPU per op; negative means crc32c did better.\n")
+      f"{threads} --objects-4k {n4k} --objects-4m {n4m} --seq-repeat {rep}`, at commit {commit}, "
+      f"on {cpus} CPUs shared with other jobs (load average {before} before, {after} after).\n")
+print("One durable cluster, 1 monitor + 3 OSDs, a size-3 pool of 32 PGs per shape. The objects")
+print(f"were written once with checksums on (`loligo -p POOL bench 600 write -b 4K --max-objects {n4k}")
+print(f"--no-cleanup`, and `-b 4M --max-objects {n4m}`), so each has its block crcs. Each round the")
+print("OSDs were restarted with `osd_store_csum_type = crc32c` (4 KiB blocks) and with `none` (the")
+print("cluster's config, `[osd]` section; the order swapped every round), and each time ran")
+print(f"`bench {seconds} seq` ({rep} times: seq stops once it has read every object, a few seconds;")
+print(f"added up as one run) and `bench {seconds} rand`, -t {threads}, reads verified by the client as")
+print("rados bench does. Same data, files and RocksDB both ways: with none the store checks nothing")
+print("and the messenger computes each reply's crc32c itself; with crc32c the store verifies every")
+print("block and hands the messenger the crc folded from the block crcs.\n")
+print("CPU is user + system time of the 3 OSD processes (all threads, from /proc) and of the client")
+print("(rusage) over each run, per op. Cost is 1 - crc32c/none for throughput and crc32c/none - 1 for")
+print("CPU per op; negative means crc32c did better. Both move with other jobs' load on this shared")
+print("machine; the perf shares further down are ratios within the same processes and move much less.\n")
 rows, verdicts = [], []
 for bs in ("4K", "4M"):
     for mode in ("seq", "rand"):
-        pick = lambda c: [x for x in runs if x["block"] == bs and x["mode"] == mode
-                          and x["csum"] == c and x["ok"] and x["ops"]]
+        def pick(c):  # one entry per round: its runs (seq's repeats) added up
+            per_round = {}
+            for x in runs:
+                if x["block"] == bs and x["mode"] == mode and x["csum"] == c and x["ok"] and x["ops"]:
+                    a = per_round.setdefault(x["round"], {"round": x["round"], "csum": c, "ops": 0,
+                                                          "seconds": 0, "osd_cpu_s": 0,
+                                                          "client_cpu_s": 0})
+                    for k in ("ops", "seconds", "osd_cpu_s", "client_cpu_s"):
+                        a[k] += x[k]
+            for a in per_round.values():
+                a["iops"] = a["ops"] / a["seconds"]
+            return list(per_round.values())
         on, off = pick("on"), pick("off")
         if not on or not off:
             rows.append(f"| {bs} {mode} | missing runs | | | | | | |")
@@ -184,17 +240,6 @@ print("| shape | IOPS | cost | CPU per op, OSDs + client | cost | CPU per op, OS
       "| per-round CPU cost (OSDs + client) |")
 print("|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
-writes = [x for x in runs if x["mode"] == "write" and x["ok"]]
-if writes:
-    print("\n## Writes (one run each, for scale; 4K on then off, 4M off then on)\n")
-    print("| shape | IOPS crc32c / none | CPU per op crc32c / none, OSDs + client |\n|---|---|---|")
-    for bs in ("4K", "4M"):
-        w = {x["csum"]: x for x in writes if x["block"] == bs}
-        if "on" in w and "off" in w:
-            name, scale = unit[bs]
-            c = {k: (v["osd_cpu_s"] + v["client_cpu_s"]) / v["ops"] * scale for k, v in w.items()}
-            print(f"| {bs} write | {w['on']['iops']:.0f} / {w['off']['iops']:.0f} "
-                  f"| {c['on']:.1f} / {c['off']:.1f} {name} |")
 print("\n## Every run\n")
 print("| round | shape | checksums | IOPS | MB/s | avg lat ms | ops | s | OSD CPU s | client CPU s "
       "| load (1 min) |")
@@ -231,10 +276,10 @@ for c in ("on", "off"):
             profiles[(c, bs)] = (samples, symbols)
 if profiles:
     print("\n## Where the OSDs' CPU goes (perf)\n")
-    print(f"`perf record -e cpu-clock -F 499` on the 3 OSDs of each cluster during one more "
-          f"`bench {seconds} rand`; share of their samples per group of symbols. With none, the")
-    print("messenger computes the crc32c of each reply's data itself; with crc32c the store's")
-    print("verified crc (folded from the block crcs) is sent instead, so that pass is not repeated.\n")
+    print(f"`perf record -e cpu-clock -F 499` on the 3 OSDs during one more `bench {seconds} rand` with")
+    print("each setting; share of their samples per group of symbols. With none the messenger's crc of")
+    print("each reply is the one pass over the data; with crc32c the store's check is, and the")
+    print("messenger sends the crc folded from the block crcs.\n")
     print("| shape | checksums | samples | " + " | ".join(g for g, _ in groups) + " | all three |")
     print("|---|---|---|" + "---|" * (len(groups) + 1))
     for bs in ("4K", "4M"):

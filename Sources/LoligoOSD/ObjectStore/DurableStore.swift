@@ -487,16 +487,17 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     }
     guard shift != 0 else { return (buffer, nil) }
     let block = UInt64(1) << shift
-    let first = Int(start >> shift)
-    let crc = try buffer.withUnsafeReadableBytes { bytes throws(StoreError) -> UInt32? in
-      if let bad = BlockCRC.firstMismatch(bytes, first: first, shift: shift, crcs: r.csums) {
-        let at = UInt64(bad.block) << shift
-        throw .corrupt(
-          "\(o) in \(c): data at offset \(at) (bytes \(at)..<\(min(at + block, r.size))) fails "
-            + "its crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
-      }
-      guard start == offset && end == offset + count else { return nil }
-      return BlockCRC.fold(bytes, first: first, shift: shift, crcs: r.csums)
+    let checked = buffer.withUnsafeReadableBytes {
+      BlockCRC.check($0, first: Int(start >> shift), shift: shift, crcs: r.csums)
+    }
+    let crc: UInt32
+    switch checked {
+    case .success(let value): crc = value
+    case .failure(let bad):
+      let at = UInt64(bad.block) << shift
+      throw .corrupt(
+        "\(o) in \(c): data at offset \(at) (bytes \(at)..<\(min(at + block, r.size))) fails "
+          + "its crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
     }
     if start == offset && end == offset + count { return (buffer, crc) }
     return (buffer.getSlice(at: buffer.readerIndex + Int(offset - start), length: Int(count))!, nil)

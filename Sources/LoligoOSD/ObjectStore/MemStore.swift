@@ -271,16 +271,17 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     let first = offset / block
     let start = first * block
     let end = min(size, (offset + count + block - 1) / block * block)
-    return try data.withUnsafeReadableBytes { bytes throws(StoreError) -> UInt32? in
-      let range = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
-      if let bad = BlockCRC.firstMismatch(range, first: first, shift: shift, crcs: blocks) {
-        let at = bad.block * block
-        throw .corrupt(
-          "\(o): data at offset \(at) (bytes \(at)..<\(min(at + block, size))) fails its "
-            + "crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
-      }
-      guard start == offset && end == offset + count else { return nil }
-      return BlockCRC.fold(range, first: first, shift: shift, crcs: blocks)
+    let checked = data.withUnsafeReadableBytes {
+      BlockCRC.check(
+        UnsafeRawBufferPointer(rebasing: $0[start..<end]), first: first, shift: shift, crcs: blocks)
+    }
+    switch checked {
+    case .success(let crc): return start == offset && end == offset + count ? crc : nil
+    case .failure(let bad):
+      let at = bad.block * block
+      throw .corrupt(
+        "\(o): data at offset \(at) (bytes \(at)..<\(min(at + block, size))) fails its "
+          + "crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
     }
   }
 
