@@ -32,6 +32,9 @@ import NIOCore
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
   public static let inlineLimit = 64 << 10
+  /// RocksDB's memtable: small objects live in it, and their log beside it, until a flush;
+  /// RocksDB's 64 MiB (twice, with the log) would take a good part of a small disk.
+  static let memtableBytes = 16 << 20
 
   public let directory: String
   public let maxObjectSize: UInt64
@@ -41,6 +44,14 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   private let queueLock = NSCondition()
   private var queue: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)] = []
   private var stopping = false
+  /// Data bytes submitted and not yet committed: counted as used by `space()`, so room is
+  /// not promised twice while the commit thread catches up.
+  private var queuedBytes: UInt64 = 0
+  /// With `stopAtFirstFailure`, the failure that stopped the store: every later transaction
+  /// fails with it.
+  private var failure: StoreError?
+  /// Whether the first failed transaction stops the store (see `init`).
+  public let stopAtFirstFailure: Bool
   private var thread: Thread?
   private var nextFileID: UInt64
   private var nextDeferred: UInt64 = 0
@@ -75,12 +86,22 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   }
 
   /// Opens an existing store and removes data files no record refers to.
-  public init(directory: String, maxObjectSize: UInt64 = 1 << 30) throws(StoreError) {
+  ///
+  /// With `stopAtFirstFailure` (an OSD's store), a transaction that fails ends the store's
+  /// life: it and every transaction after it fail, none of them reaches the disk, so the
+  /// disk holds exactly the transactions before it — what an OSD rebuilds its state from,
+  /// since the state it kept in memory counted on the failed one. Without it (tools,
+  /// tests), each transaction succeeds or fails on its own.
+  public init(directory: String, maxObjectSize: UInt64 = 1 << 30, stopAtFirstFailure: Bool = false)
+    throws(StoreError)
+  {
     self.directory = directory
     self.dataDirectory = directory + "/data"
     self.maxObjectSize = maxObjectSize
+    self.stopAtFirstFailure = stopAtFirstFailure
     do {
-      db = try RocksDB(path: directory + "/meta")
+      db = try RocksDB(
+        path: directory + "/meta", options: .init(writeBufferSize: Self.memtableBytes))
     } catch {
       throw .io("\(error) (was the OSD created with --mkfs?)")
     }
@@ -117,14 +138,37 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     onCommit: @escaping @Sendable (Result<Void, StoreError>) -> Void
   ) {
     queueLock.lock()
-    if stopping {
+    if stopping || failure != nil {
+      let error = failure ?? .io("store is closed")
       queueLock.unlock()
-      onCommit(.failure(.io("store is closed")))
+      onCommit(.failure(error))
       return
     }
     queue.append((transaction, onCommit))
+    queuedBytes += UInt64(transaction.dataBytes)
     queueLock.signal()
     queueLock.unlock()
+  }
+
+  /// The file system's size and free bytes (statvfs of the store's directory), less what is
+  /// queued.
+  public func space() -> StoreSpace {
+    var fs = statvfs()
+    guard statvfs(directory, &fs) == 0 else { return StoreSpace(total: 0, available: 0) }
+    let unit = UInt64(fs.f_frsize)
+    queueLock.lock()
+    let queued = queuedBytes
+    queueLock.unlock()
+    let free = UInt64(fs.f_bavail) * unit
+    return StoreSpace(
+      total: UInt64(fs.f_blocks) * unit, available: free > queued ? free - queued : 0)
+  }
+
+  /// The failure that stopped the store, if one did.
+  public var stoppedBy: StoreError? {
+    queueLock.lock()
+    defer { queueLock.unlock() }
+    return failure
   }
 
   // MARK: commit thread
@@ -139,26 +183,50 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       }
       let batch = queue
       queue.removeAll(keepingCapacity: true)
+      let stopped = failure
       queueLock.unlock()
-      commit(batch)
+      if let stopped {
+        settle(bytes: batch.reduce(0) { $0 + $1.0.dataBytes })
+        for (_, callback) in batch { callback(.failure(stopped)) }
+      } else {
+        commit(batch)
+      }
     }
   }
 
-  /// Applies a batch of transactions; each succeeds or fails on its own, all successful ones
-  /// become durable together.
+  /// Applies a batch of transactions; each succeeds or fails on its own (or, stopping at the
+  /// first failure, those after a failed one fail with it), all successful ones become
+  /// durable together.
   private func commit(_ batch: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)]) {
     var pass = CommitPass(store: self)
     var results: [Result<Void, StoreError>] = []
+    var stoppedBy: StoreError?
     for (transaction, _) in batch {
-      results.append(pass.apply(transaction))
+      if let stoppedBy {
+        results.append(.failure(stoppedBy))
+        continue
+      }
+      let result = pass.apply(transaction)
+      if stopAtFirstFailure, case .failure(let error) = result { stoppedBy = error }
+      results.append(result)
     }
     do throws(StoreError) {
       try pass.finish()
     } catch {
-      for (_, callback) in batch { callback(.failure(error)) }
-      return
+      if stopAtFirstFailure { stoppedBy = stoppedBy ?? error }
+      results = batch.map { _ in .failure(stoppedBy ?? error) }
     }
+    // Stopped before anyone hears of the failure: nothing submitted later can commit.
+    settle(bytes: batch.reduce(0) { $0 + $1.0.dataBytes }, failure: stoppedBy)
     for (index, (_, callback)) in batch.enumerated() { callback(results[index]) }
+  }
+
+  /// A batch is done: its bytes are no longer queued; a failure stops the store.
+  private func settle(bytes: Int, failure stoppedBy: StoreError? = nil) {
+    queueLock.lock()
+    queuedBytes -= min(queuedBytes, UInt64(bytes))
+    if let stoppedBy, failure == nil { failure = stoppedBy }
+    queueLock.unlock()
   }
 
   /// One pass of the commit thread: records changed so far (visible to later transactions of
@@ -173,6 +241,10 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     var truncateAfter: [(UInt64, UInt64)] = []
     /// Overwrites to apply to files once the batch is durable, in order.
     var deferred: [(key: [UInt8], file: UInt64, offset: UInt64, data: ByteBuffer)] = []
+    /// Files this pass created, and the size each file it wrote past the end had before:
+    /// what a failure gives back at once (on a full device, the space the failed write took).
+    var created: [UInt64] = []
+    var grown: [UInt64: UInt64] = [:]
 
     init(store: DurableStore) { self.store = store }
 
@@ -182,10 +254,22 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       do throws(StoreError) {
         for operation in transaction.operations { try scratch.apply(operation) }
       } catch {
+        scratch.undoFiles(since: self)
         return .failure(error)
       }
       self = scratch
       return .success(())
+    }
+
+    /// Removes the files created and cuts the files grown since `earlier` (no record points
+    /// at those bytes).
+    func undoFiles(since earlier: CommitPass) {
+      for id in created.dropFirst(earlier.created.count) {
+        try? FileManager.default.removeItem(atPath: store.filePath(id))
+      }
+      for (id, size) in grown where earlier.grown[id] == nil && !created.contains(id) {
+        store.truncateFile(id, to: size)
+      }
     }
 
     func collectionExists(_ c: PGID) -> Bool {
@@ -328,6 +412,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         if r.fileID == 0 {
           if r.inline.isEmpty && r.size == 0 {
             r.fileID = try store.allocateFileID(&batch)
+            created.append(r.fileID)
             try store.writeFile(r.fileID, offset: 0, data: ByteBuffer(), create: true)
             dirtyFiles.insert(r.fileID)
           } else {
@@ -342,6 +427,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
           deferWrite(file: r.fileID, offset: offset, data: overlap)
         }
         if end > max(offset, r.size) {
+          if grown[r.fileID] == nil { grown[r.fileID] = r.size }
           let start = max(offset, r.size)
           let tail = data.getSlice(
             at: data.readerIndex + Int(start - offset), length: Int(end - start))!
@@ -374,6 +460,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     /// Gives an inline object a file holding its current bytes.
     mutating func moveToFile(_ r: inout ObjectRecord) throws(StoreError) {
       let id = try store.allocateFileID(&batch)
+      created.append(id)
       try store.writeFile(id, offset: 0, data: ByteBuffer(bytes: r.inline), create: true)
       dirtyFiles.insert(id)
       r.fileID = id
@@ -383,13 +470,23 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     /// Makes the pass durable: new file bytes first, then the records (with the deferred
     /// overwrites), then those overwrites and the other deferred cleanups.
     mutating func finish() throws(StoreError) {
-      for id in dirtyFiles { try store.syncFile(id) }
+      do throws(StoreError) {
+        for id in dirtyFiles { try store.syncFile(id) }
+      } catch {
+        undoFiles(since: CommitPass(store: store))
+        throw error
+      }
       if store.failBeforeCommit { throw .io("simulated crash before the commit") }
-      for key in store.takeAppliedDeferred() { batch.delete(key) }
+      let applied = store.takeAppliedDeferred()
+      for key in applied { batch.delete(key) }
       do {
         try store.db.apply(batch, sync: true)
       } catch {
-        throw .io("\(error)")
+        // Nothing of the pass is committed: its files go, and the applied deferred writes
+        // are deleted with the next batch.
+        undoFiles(since: CommitPass(store: store))
+        store.noteApplied(applied)
+        throw DurableStore.storeError(error)
       }
       if store.stopAfterCommit { throw .io("simulated crash after the commit") }
       var synced = Set<UInt64>()
@@ -470,7 +567,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     throws(StoreError)
   {
     let fd = open(filePath(id), O_WRONLY | (create ? O_CREAT : 0), 0o644)
-    guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw Self.fileError("open \(filePath(id))", errno) }
     defer { Foundation.close(fd) }
     let total = data.readableBytes
     let failure: Int32 = data.withUnsafeReadableBytes { bytes in
@@ -486,7 +583,19 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       }
       return 0
     }
-    if failure != 0 { throw .io("write \(filePath(id)): \(String(cString: strerror(failure)))") }
+    if failure != 0 { throw Self.fileError("write \(filePath(id))", failure) }
+  }
+
+  /// A file call's errno as a store error: ENOSPC (and EDQUOT) say the device is full.
+  static func fileError(_ what: String, _ code: Int32) -> StoreError {
+    let text = "\(what): \(String(cString: strerror(code)))"
+    return code == ENOSPC || code == EDQUOT ? .noSpace(text) : .io(text)
+  }
+
+  /// A RocksDB error as a store error; RocksDB words ENOSPC as the system does.
+  static func storeError(_ error: KVError) -> StoreError {
+    let text = "\(error)"
+    return text.contains(String(cString: strerror(ENOSPC))) ? .noSpace(text) : .io(text)
   }
 
   func extendFile(_ id: UInt64, to size: UInt64) throws(StoreError) {
@@ -503,9 +612,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     let fd = open(filePath(id), O_RDONLY)
     guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
     defer { Foundation.close(fd) }
-    guard fdatasync(fd) == 0 else {
-      throw .io("fdatasync \(filePath(id)): \(String(cString: strerror(errno)))")
-    }
+    guard fdatasync(fd) == 0 else { throw Self.fileError("fdatasync \(filePath(id))", errno) }
   }
 
   /// Deletes data files that no object record names (left by a crash mid-commit).

@@ -23,11 +23,23 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     var mtime: UInt64 = 0
   }
 
+  /// The size it reports (`memstore_device_bytes`): RAM has no file system to ask.
+  public let capacity: UInt64
+
   private let lock = NIOLock()
   private var store: [PGID: [ObjectID: Object]] = [:]
+  /// Bytes of object data held, kept as transactions apply (summing them per call would
+  /// cost a walk of every object on each write).
+  private var dataBytes: UInt64 = 0
 
-  public init(maxObjectSize: UInt64 = 1 << 30) {
+  public init(maxObjectSize: UInt64 = 1 << 30, capacity: UInt64 = 1 << 30) {
     self.maxObjectSize = maxObjectSize
+    self.capacity = capacity
+  }
+
+  public func space() -> StoreSpace {
+    let used = lock.withLock { dataBytes }
+    return StoreSpace(total: capacity, available: capacity > used ? capacity - used : 0)
   }
 
   public func submit(
@@ -107,8 +119,10 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       case .ensureCollection(let c):
         if store[c] == nil { store[c] = [:] }
       case .removeCollection(let c):
+        release(store[c]?.values.map { $0 } ?? [])
         store[c] = nil
       case .removeObjects(let c, let kept):
+        release(store[c]?.filter { $0.key != kept }.map(\.value) ?? [])
         store[c] = store[c]?.filter { $0.key == kept }
       case .touch(let c, let o):
         object(c, o).mtime = now
@@ -116,18 +130,19 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
         let target = object(c, o)
         target.mtime = now
         let whole = offset == 0 && data.readableBytes >= target.data.readableBytes
-        MemStore.write(data, at: Int(offset), into: &target.data)
+        resize(target) { MemStore.write(data, at: Int(offset), into: &$0.data) }
         if whole { target.crc = crc }
       case .writeFull(let c, let o, let data, let crc):
         let target = object(c, o)
         target.mtime = now
-        target.data = MemStore.owned(data)
+        resize(target) { $0.data = MemStore.owned(data) }
         target.crc = crc
       case .truncate(let c, let o, let size):
         let target = object(c, o)
         target.mtime = now
-        MemStore.truncate(&target.data, to: Int(size))
+        resize(target) { MemStore.truncate(&$0.data, to: Int(size)) }
       case .remove(let c, let o):
+        release(store[c]?[o].map { [$0] } ?? [])
         store[c]?[o] = nil
       case .setXattr(let c, let o, let name, let value):
         object(c, o).xattrs[name] = MemStore.owned(value)
@@ -140,6 +155,18 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
         if let target = store[c]?[o] { for key in keys { target.omap[key] = nil } }
       }
     }
+  }
+
+  /// Changes an object's data, keeping `dataBytes` in step.
+  private func resize(_ target: Object, _ change: (Object) -> Void) {
+    let before = UInt64(target.data.readableBytes)
+    change(target)
+    dataBytes = dataBytes - min(before, dataBytes) + UInt64(target.data.readableBytes)
+  }
+
+  private func release(_ objects: [Object]) {
+    let freed = objects.reduce(0) { $0 + UInt64($1.data.readableBytes) }
+    dataBytes -= min(freed, dataBytes)
   }
 
   static func write(_ data: ByteBuffer, at offset: Int, into content: inout ByteBuffer) {

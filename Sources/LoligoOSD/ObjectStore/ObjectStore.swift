@@ -38,6 +38,9 @@ public protocol ObjectStore: AnyObject, Sendable {
   /// How many objects a collection holds and their bytes (for statistics).
   func usage(_ collection: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64)
   func collectionExists(_ collection: PGID) -> Bool
+  /// The store's capacity and what is free of it, bytes queued for the store and not yet
+  /// written counting as used (Ceph's `statfs`).
+  func space() -> StoreSpace
 
   /// Flushes and closes; no call may follow.
   func close()
@@ -55,6 +58,27 @@ extension ObjectStore {
     let box = CommitWaiter()
     submit(transaction) { box.finish($0) }
     try box.wait().get()
+  }
+}
+
+/// An object store's size and free bytes (Ceph's `store_statfs_t`, the parts used here).
+public struct StoreSpace: Sendable, Equatable {
+  public var total: UInt64
+  public var available: UInt64
+
+  public init(total: UInt64, available: UInt64) {
+    self.total = total
+    self.available = min(available, total)
+  }
+
+  public var used: UInt64 { total - available }
+
+  /// used/total (0 for a store of no size), what the full ratios are compared with.
+  public var ratio: Double { total == 0 ? 0 : Double(used) / Double(total) }
+
+  /// The ratio once `bytes` more are stored.
+  public func ratio(adding bytes: UInt64) -> Double {
+    total == 0 ? 0 : Double(used.addingReportingOverflow(bytes).partialValue) / Double(total)
   }
 }
 
@@ -77,6 +101,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
   case tooLarge(String)
   case io(String)
   case corrupt(String)
+  /// The file system under the store is out of space (ENOSPC from it or from RocksDB).
+  case noSpace(String)
 
   public var description: String {
     switch self {
@@ -87,6 +113,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .tooLarge(let what): return "too large: \(what)"
     case .io(let why): return "store I/O error: \(why)"
     case .corrupt(let why): return "store corrupt: \(why)"
+    case .noSpace(let why): return "no space left on the store's device: \(why)"
     }
   }
 
@@ -97,6 +124,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .collectionExists: return -17  // EEXIST
     case .tooLarge: return -27  // EFBIG
     case .io, .corrupt: return -5  // EIO
+    case .noSpace: return -28  // ENOSPC
     }
   }
 }
