@@ -29,6 +29,8 @@ struct PeeringChecker {
   private var checkedActivations: Set<String> = []
   private(set) var reads = 0
   private(set) var acks = 0
+  /// Writes refused with ENOSPC (never logged: nothing of them may show).
+  private(set) var refused = 0
   private(set) var activations = 0
 
   mutating func fail(_ message: String) { violations.append(message) }
@@ -90,6 +92,10 @@ struct PeeringChecker {
     case (.write, .written(let code)), (.delete, .written(let code)):
       guard let (object, index) = byReqid[request.reqid] else { return }
       let isDelete = request.kind == .delete
+      if code == -28, !isDelete {
+        refused += 1
+        return
+      }
       guard code == 0 || (isDelete && code == -2) else {
         fail("write \(request.reqid) to \(object) failed with \(code)")
         return
