@@ -68,6 +68,10 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var scrubHeld: [PGID: [Message]] = [:]
   var scrubJobs: [UInt64: ScrubJob] = [:]
   var nextScrubID: UInt64 = 0
+  /// What the process does once the OSD has left after a store failure (`storeFailed`):
+  /// given true to start again from the disk, false to stop. Unset, the OSD just stays
+  /// stopped.
+  public var onStoreFailure: (@Sendable (_ restart: Bool) -> Void)?
 
   /// Creates the OSD's data directory (and, for the durable store, the store).
   public static func mkfs(config: Config, dataPath: String) throws {
@@ -97,16 +101,18 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     switch config.string(.osdObjectstore) {
     case "durable":
       do {
-        store = try DurableStore(directory: dataPath + "/store")
+        store = try DurableStore(directory: dataPath + "/store", stopAtFirstFailure: true)
       } catch {
         throw DaemonError.store("\(error)")
       }
     default:
-      store = MemStore()
+      let configured = UInt64(config.int(.memstoreDeviceBytes))
+      store = MemStore(capacity: configured > 0 ? configured : Self.physicalMemory())
     }
     core = PeeringCore(
       whoami: id, config: Self.peeringConfig(config),
-      store: ObjectStorePGReader(store: store, limits: .default))
+      store: ObjectStorePGReader(
+        store: store, limits: .default, failsafeRatio: config.double(.osdFailsafeFullRatio)))
     messenger = try Messenger(
       name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
     messenger.setPolicy(.statefulServer, for: .osd)
@@ -344,7 +350,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         return try self.loop.flatSubmit { self.deepScrub(pgid, repair: repair) }.wait().value
       }
     }
-    socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {
+    socket.register(
+      "object stat", help: "object stat POOL_ID NAME: size, crc32c and version held here"
+    ) {
       [weak self] words in
       guard let self, words.count == 4, let pool = Int64(words[2]) else {
         return ["error": "usage: object stat POOL_ID NAME"]
@@ -357,9 +365,12 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         guard let data = try? self.store.read(pgid, ObjectID(name), offset: 0, length: nil) else {
           return OSDStatusBox(["error": "not here"])
         }
+        let version = ObjectStorePGReader(store: self.store, limits: .default)
+          .objectVersion(pgid, ObjectID(name))
         return OSDStatusBox([
           "pg": "\(pgid)", "size": data.readableBytes,
           "crc32c": Int(CRC32C.checksum(data, seed: 0xFFFF_FFFF)),
+          "version": version.map { "\($0)" } ?? "",
         ])
       }.wait().value
     }
