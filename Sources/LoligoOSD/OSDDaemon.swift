@@ -53,6 +53,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var lastPingReply: [Int32: NIODeadline] = [:]
   var reportedFailure: [Int32: UInt32] = [:]
   var lastBootRequest: NIODeadline = .distantPast
+  /// When `checkFullness` last told the monitors of this OSD's space.
+  var lastSpaceReport: NIODeadline = .distantPast
   var boundAddr: EntityAddr = .blank
   var stopped = false
   var heartbeat: RepeatedTask?
@@ -144,6 +146,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     ) {
       [weak self] _ in
       self?.feed(.tick)
+      self?.checkFullness()
     }
     let report = TimeAmount.nanoseconds(Int64(config.double(.osdMonReportInterval) * 1e9))
     statsReporter = loop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: report) {

@@ -69,10 +69,10 @@ final class OSDFullTests: XCTestCase {
     XCTAssertEqual(changes.map(\.osd), [1, 2, 3])
     XCTAssertEqual(changes.map(\.state), ["none", "full", "none"])
     XCTAssertEqual(h.run(Self.fullStates(changes)).code, 0)
-    XCTAssertEqual(h.map.entry(1)?.state.intersection(OSDMapService.fullBits), [])
+    XCTAssertEqual(h.map.entry(1)?.state.intersection(OSDMap.fullnessStates), [])
     XCTAssertEqual(h.map.entry(1)?.state.contains(.up), false, "still down")
-    XCTAssertEqual(h.map.entry(2)?.state.intersection(OSDMapService.fullBits), .full)
-    XCTAssertEqual(h.map.entry(3)?.state.intersection(OSDMapService.fullBits), [])
+    XCTAssertEqual(h.map.entry(2)?.state.intersection(OSDMap.fullnessStates), .full)
+    XCTAssertEqual(h.map.entry(3)?.state.intersection(OSDMap.fullnessStates), [])
     XCTAssertEqual(try h.healthChecks()["OSD_FULL"], "1 full osd(s)")
     XCTAssertNil(try h.healthChecks()["OSD_NEARFULL"])
     // Freed everywhere: no check left, and nothing more to propose.
@@ -89,7 +89,7 @@ final class OSDFullTests: XCTestCase {
     unset.fullRatio = 0
     unset.backfillfullRatio = 0
     unset.nearfullRatio = 0
-    XCTAssertEqual(OSDMapService.fullState(usedRatio: 1, in: unset), [])
+    XCTAssertEqual(unset.fullness(usedRatio: 1), [])
   }
 
   /// The states of one value go into the map whatever else the value changes, and a state
@@ -106,9 +106,9 @@ final class OSDFullTests: XCTestCase {
     ])
     XCTAssertEqual(results.map(\.code), [0, 0, 0, 0])
     XCTAssertEqual(h.map.entry(0)?.state.contains(.up), true, "osd.0 untouched")
-    XCTAssertEqual(h.map.entry(0)?.state.intersection(OSDMapService.fullBits), [])
+    XCTAssertEqual(h.map.entry(0)?.state.intersection(OSDMap.fullnessStates), [])
     XCTAssertEqual(h.map.entry(1)?.state.contains(.up), false)
-    XCTAssertEqual(h.map.entry(2)?.state.intersection(OSDMapService.fullBits), .nearFull)
+    XCTAssertEqual(h.map.entry(2)?.state.intersection(OSDMap.fullnessStates), .nearFull)
     // Unknown OSDs are skipped; malformed entries refused whole.
     XCTAssertEqual(
       h.run(["prefix": "osd full-states", "states": [["osd": 9, "state": "full"]]]).status,

@@ -53,12 +53,11 @@ extension MonDaemon {
       if !entry.isUp {
         want = []
       } else if let reported = space[osd], reported.kb > 0 {
-        want = OSDMapService.fullState(
-          usedRatio: Double(reported.kbUsed) / Double(reported.kb), in: map)
+        want = map.fullness(usedRatio: Double(reported.kbUsed) / Double(reported.kb))
       } else {
         continue
       }
-      if entry.state.intersection(OSDMapService.fullBits) != want {
+      if entry.state.intersection(OSDMap.fullnessStates) != want {
         changes.append((osd, OSDMapService.fullStateName(want)))
       }
     }

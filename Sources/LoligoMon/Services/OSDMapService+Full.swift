@@ -5,9 +5,6 @@ import LoligoPlacement
 /// OSDs' space reports (`osd full-states`, its own proposal, as Ceph's monitors take an OSD's
 /// MOSDFull), and the health checks they raise (OSD_NEARFULL, OSD_BACKFILLFULL, OSD_FULL).
 extension OSDMapService {
-  /// The state bits of fullness; an OSD has at most one of them, the highest it reached.
-  static let fullBits: OSDState = [.nearFull, .backfillFull, .full]
-
   /// The map field a ratio command sets.
   static func ratioField(_ prefix: String) -> WritableKeyPath<OSDMapIncremental, Double?>? {
     switch prefix {
@@ -16,15 +13,6 @@ extension OSDMapService {
     case "osd set-nearfull-ratio": return \.newNearfullRatio
     default: return nil
     }
-  }
-
-  /// The full state of an OSD using `ratio` of its space, by the map's ratios (Ceph's
-  /// comparisons: strictly above). A ratio of 0 is unset and marks nothing.
-  static func fullState(usedRatio ratio: Double, in map: OSDMap) -> OSDState {
-    if map.fullRatio > 0, ratio > map.fullRatio { return .full }
-    if map.backfillfullRatio > 0, ratio > map.backfillfullRatio { return .backfillFull }
-    if map.nearfullRatio > 0, ratio > map.nearfullRatio { return .nearFull }
-    return []
   }
 
   /// `full`, `backfillfull`, `nearfull` or `none`, as `osd full-states` carries them.
@@ -76,7 +64,7 @@ extension OSDMapService {
     var changed: [String] = []
     for (osd, want) in wanted.sorted(by: { $0.key < $1.key }) {
       guard let entry = view.entry(osd), entry.exists else { continue }
-      let toggle = entry.state.intersection(Self.fullBits).symmetricDifference(want)
+      let toggle = entry.state.intersection(OSDMap.fullnessStates).symmetricDifference(want)
       guard !toggle.isEmpty else { continue }
       try stage(&pending) { inc in
         var bits = inc.newState[osd, default: []]
