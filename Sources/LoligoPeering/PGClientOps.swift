@@ -162,13 +162,33 @@ extension PGState {
   /// Answers a write once it is durable here and on every member. A member that had no room
   /// for the data logged it and lacks the object until recovered, as if it had failed during
   /// the write: the write is acknowledged once `min_size` acting copies hold it (Ceph's rule
-  /// for a PG that lost copies), else it waits for the recovery of those members.
+  /// for a PG that lost copies), else it waits a while for the recovery of those members
+  /// (`expireShortWrites`).
   mutating func completeWrite(_ version: EVersion, _ env: inout PeeringEnvironment) {
     guard let write = inFlight[version], write.localDone, write.pending.isEmpty else { return }
     let holders = acting.filter { !write.refusedBy.contains($0) }.count
-    guard holders >= minSize else { return }
+    guard holders >= minSize else {
+      if write.shortSince == nil { inFlight[version]!.shortSince = env.now }
+      return
+    }
     inFlight[version] = nil
     for token in write.tokens { env.outputs.append(.reply(token: token, result: 0)) }
+  }
+
+  /// Writes fewer than `min_size` copies still hold a retry interval after every member
+  /// answered (the others had no room, and recovery found none either) are not acknowledged:
+  /// ENOSPC, rather than a client waiting until space is freed. Logged everywhere, such a
+  /// write may still reach every copy once there is room, as one whose answer was lost.
+  mutating func expireShortWrites(_ env: inout PeeringEnvironment) {
+    for version in inFlight.keys.sorted() {
+      guard let since = inFlight[version]!.shortSince,
+        env.now >= since + env.config.retryInterval
+      else { continue }
+      for token in inFlight[version]!.tokens {
+        env.outputs.append(.reply(token: token, result: -28))  // ENOSPC
+      }
+      inFlight[version] = nil
+    }
   }
 
   /// Retries the ops waiting on `object` (it was recovered, pushed or made durable).

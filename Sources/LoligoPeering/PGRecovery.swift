@@ -460,6 +460,7 @@ extension PGState {
         members[osd]!.unacked[index].sentAt = env.now
       }
     }
+    expireShortWrites(&env)
     // Pulls that got no answer go again (to another copy if there is one).
     for (object, op) in recovering.sorted(by: { $0.key < $1.key }) {
       guard case .pulling(let source, let sentAt) = op, env.now >= sentAt + retry else { continue }

@@ -70,6 +70,8 @@ struct InFlightWrite: Sendable {
   var pending: Set<Int32>
   /// Members that logged it without the data (no room): they lack the object until a push.
   var refusedBy: Set<Int32> = []
+  /// Since when every member has answered but fewer than `min_size` copies hold the data.
+  var shortSince: UInt64?
 }
 
 /// A recovery operation in flight.

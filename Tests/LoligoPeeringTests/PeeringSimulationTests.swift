@@ -44,6 +44,7 @@ final class PeeringSimulationTests: XCTestCase {
     var readRepairs = 0
     var refused = 0
     var dataRefusals = 0
+    var refusedLogged = 0
     for seed in first..<(first + count) {
       let sim = try PeeringSim(seed: seed, options: Self.options(seed: seed))
       let problems = sim.run()
@@ -53,6 +54,7 @@ final class PeeringSimulationTests: XCTestCase {
       readRepairs += sim.readRepairs
       refused += sim.checker.refused
       dataRefusals += sim.dataRefusals
+      refusedLogged += sim.checker.refusedLogged
       if !problems.isEmpty {
         failures.append("seed \(seed): \(problems.prefix(3).joined(separator: " | "))")
         if failures.count >= 5 { break }
@@ -68,7 +70,7 @@ final class PeeringSimulationTests: XCTestCase {
       XCTAssertGreaterThan(dataRefusals, 0, "no member had to refuse data")
     }
     print(
-      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked, \(readRepairs) reads repaired a damaged copy, \(refused) writes refused for lack of room, \(dataRefusals) data refusals by members"
+      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked, \(readRepairs) reads repaired a damaged copy, \(refused) writes refused for lack of room, \(dataRefusals) data refusals by members, \(refusedLogged) writes refused once logged"
     )
   }
 
