@@ -16,11 +16,9 @@ extension PGState {
     let object = op.object
     switch op.kind {
     case .list:
-      // A listing must not hide objects this copy has yet to recover.
-      guard missing.isEmpty else {
-        waitingForObject[Self.listKey, default: []].append(op)
-        return
-      }
+      // At once, as Ceph's: what this copy has yet to recover is listed from its missing set
+      // (`PeeringCore.listing`), so a listing never waits for a recovery (which may be waiting
+      // for space a delete of the listed objects would free).
       env.outputs.append(.execute(token: op.token))
     case .read:
       if missing.contains(object) {
@@ -98,9 +96,6 @@ extension PGState {
   /// Entries trimmed at once beyond the target (so a trim, and the info it changes, is not a
   /// store write on every op).
   static func trimBatch(_ keep: Int) -> Int { max(8, keep / 8) }
-
-  /// Key under which listings wait for the primary's recovery.
-  static let listKey = ObjectID("", namespace: "\u{0}list")
 
   func pushSent(_ object: ObjectID, to osd: Int32) -> Bool {
     if case .pushing(let targets) = recovering[object] { return targets.contains(osd) }
@@ -194,9 +189,6 @@ extension PGState {
   /// Retries the ops waiting on `object` (it was recovered, pushed or made durable).
   mutating func wake(_ object: ObjectID, _ env: inout PeeringEnvironment) {
     if let ops = waitingForObject.removeValue(forKey: object) {
-      for op in ops { handleClientOp(op, &env) }
-    }
-    if missing.isEmpty, let ops = waitingForObject.removeValue(forKey: Self.listKey) {
       for op in ops { handleClientOp(op, &env) }
     }
   }

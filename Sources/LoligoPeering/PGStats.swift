@@ -133,4 +133,16 @@ extension PeeringCore {
 
   /// PGs this OSD holds or serves.
   public var pgCount: Int { pgs.count }
+
+  /// What a listing of the PG's objects from this OSD's store gets wrong while it has
+  /// objects to recover: those that exist but are not here yet, and those here that must go.
+  public func listing(_ pgid: PGID) -> (missing: Set<ObjectID>, removed: Set<ObjectID>) {
+    guard let pg = pgs[pgid] else { return ([], []) }
+    var missing = Set<ObjectID>()
+    var removed = Set<ObjectID>()
+    for (object, need) in pg.missing.needs {
+      if need.isZero { removed.insert(object) } else { missing.insert(object) }
+    }
+    return (missing, removed)
+  }
 }
