@@ -43,9 +43,9 @@ extension PGState {
         return
       }
       // A full OSD takes no new data (Ceph's full flag), nor does this one past its failsafe
-      // ratio or a member that lately had no room: refused before anything is logged or
-      // stored, so no copy can diverge, and before waiting for a recovery that needs room
-      // too. Deletes still run: they free space.
+      // ratio: refused before anything is logged or stored, so no copy can diverge, and
+      // before waiting for a recovery that needs room too. Deletes still run: they free
+      // space. (A member that had no room logs the write without its data, and is recovered.)
       if !mutation.deletes, refusesData(mutation.data.readableBytes, env) {
         env.outputs.append(.reply(token: op.token, result: -28))  // ENOSPC
         return
@@ -75,13 +75,14 @@ extension PGState {
     }
   }
 
-  /// Whether a client write of `bytes` must be refused for lack of space somewhere.
+  /// Whether a client write of `bytes` must be refused for lack of space: by the map, or
+  /// here. Not for a member that lately had no room: the space may be back already, and the
+  /// map says so soon enough if not.
   func refusesData(_ bytes: Int, _ env: PeeringEnvironment) -> Bool {
-    acting.contains(where: { env.isFull($0) }) || isTooFull(env)
-      || !env.store.hasRoom(for: bytes, .clientWrite)
+    acting.contains(where: { env.isFull($0) }) || !env.store.hasRoom(for: bytes, .clientWrite)
   }
 
-  /// Some copy had no room for data lately (Ceph's recovery_toofull).
+  /// Some copy had no room for data lately: its recovery waits (Ceph's recovery_toofull).
   func isTooFull(_ env: PeeringEnvironment) -> Bool {
     env.now < pullTooFullUntil || members.values.contains { env.now < $0.tooFullUntil }
   }

@@ -45,8 +45,8 @@ struct MemberState: Sendable {
   var reserved = false
   /// The newest clean epoch it has made durable.
   var cleanAcked: UInt32 = 0
-  /// It had no room for data (a write or a push) lately: until then it gets no pushes and
-  /// the PG takes no new data (Ceph's recovery_toofull).
+  /// It had no room for data (a write or a push) lately: until then it gets no pushes
+  /// (Ceph's recovery_toofull).
   var tooFullUntil: UInt64 = 0
 }
 
@@ -161,8 +161,7 @@ struct PGState: Sendable {
   var backfill: BackfillPhase = .idle
   /// No backfill reservation is asked for before this time (after a rejection).
   var backfillRetryAt: UInt64 = 0
-  /// This copy had no room for a pulled object lately: until then nothing is pulled and the
-  /// PG takes no new data.
+  /// This copy had no room for a pulled object lately: until then nothing is pulled.
   var pullTooFullUntil: UInt64 = 0
   /// Objects listed for the backfill, not yet sent.
   var backfillQueue: [ObjectID] = []

@@ -82,6 +82,11 @@ extension PGState {
       !missing.isEmpty || members.values.contains { !$0.isBackfillTarget && !$0.missing.isEmpty }
     if lacking {
       parts.append(recovering.isEmpty ? "recovery_wait" : "recovering")
+      // Waiting for a copy to have room: one the map marks full, or one that lately had none.
+      let full = members.contains {
+        !$0.value.isBackfillTarget && !$0.value.missing.isEmpty && env.isFull($0.key)
+      }
+      if full || isTooFull(env) { parts.append("recovery_toofull") }
     }
     if !unfound.isEmpty { parts.append("recovery_unfound") }
     if acting.count < size { parts.append("undersized") }
