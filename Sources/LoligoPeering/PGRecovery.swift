@@ -248,8 +248,9 @@ extension PGState {
           // The member logged the write but (maybe) had no room for its data: it lacks the
           // object until recovered, and does not count as a copy of the write.
           members[osd]!.missing.add(entry.object, need: entry.version)
-          reports[osd]?.missing.add(entry.object, need: entry.version)
           inFlight[entry.version]?.refusedBy.insert(osd)
+          // Not a source for it either, when it said so (when not known, a pull finds out).
+          if outcome == .refused { reports[osd]?.missing.add(entry.object, need: entry.version) }
         }
         inFlight[entry.version]?.pending.remove(osd)
         completeWrite(entry.version, &env)
