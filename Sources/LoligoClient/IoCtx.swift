@@ -282,6 +282,9 @@ public enum IoCtxError: Error, CustomStringConvertible, Equatable {
     case .noPool(let name): return "pool '\(name)' does not exist"
     case .noObject: return "no such object"
     case .invalid(let why): return "invalid argument: \(why)"
+    case .osd(-28):
+      // What a full cluster answers a write (Ceph's full flag): say so, not just the errno.
+      return "No space left on device (28): the cluster is full (see loligo df, loligo health)"
     case .osd(let code): return "OSD error \(code) (\(String(cString: strerror(-code))))"
     case .client(let error): return "\(error)"
     }

@@ -149,6 +149,18 @@ extension ConfigOption {
     "mon_pg_stats_timeout", .double(0.5...86400), default: .double(10),
     "Seconds after which a PG whose primary sent no statistics shows as stale, and a PG never reported counts as inactive (Loligo's; short, as local clusters live seconds)."
   )
+  public static let monOSDNearfullRatio = ConfigOption(
+    "mon_osd_nearfull_ratio", .double(0...1), default: .double(0.85),
+    "Used/total above which an OSD is nearfull (health OSD_NEARFULL, a warning). The OSD map's nearfull_ratio starts from it when the cluster is created; `loligo osd set-nearfull-ratio` changes it later."
+  )
+  public static let monOSDBackfillfullRatio = ConfigOption(
+    "mon_osd_backfillfull_ratio", .double(0...1), default: .double(0.90),
+    "Used/total above which an OSD is backfillfull: no backfill fills it further (backfill_toofull). Starts the map's backfillfull_ratio; `loligo osd set-backfillfull-ratio` changes it."
+  )
+  public static let monOSDFullRatio = ConfigOption(
+    "mon_osd_full_ratio", .double(0...1), default: .double(0.95),
+    "Used/total above which an OSD is full: writes to its PGs are refused with ENOSPC (deletes still run). Starts the map's full_ratio; `loligo osd set-full-ratio` changes it."
+  )
   public static let osdMapMessageMax = ConfigOption(
     "osd_map_message_max", .int(1...1000), default: .int(40),
     "OSD map epochs (full maps and incrementals) the monitors put in one message to a subscriber; more go in further messages."
@@ -180,6 +192,15 @@ extension ConfigOption {
   public static let osdStoreCsumBlock = ConfigOption(
     "osd_store_csum_block", .powerOfTwoSize(4096...(1 << 20)), default: .int(4096),
     "Bytes of object data per stored checksum (BlueStore's csum chunk): the least a read fetches and verifies. 4 KiB, as BlueStore's default, so a 4 KiB random read checks only what it returns; larger blocks keep fewer crcs per object (4 bytes per block in its record) for objects read whole. Applies to objects written whole from then on."
+  )
+
+  public static let osdFailsafeFullRatio = ConfigOption(
+    "osd_failsafe_full_ratio", .double(0...1), default: .double(0.97),
+    "Used/total (counting what is queued for the store) past which an OSD refuses new client writes itself with ENOSPC, before the monitors mark it full."
+  )
+  public static let memstoreDeviceBytes = ConfigOption(
+    "memstore_device_bytes", .size(0...(1 << 50)), default: .int(0),
+    "Capacity a memstore OSD reports, against which its fullness is measured (0 = the machine's physical memory)."
   )
 
   public static let osdHeartbeatInterval = ConfigOption(
@@ -252,9 +273,11 @@ extension ConfigOption {
     .msAsyncRdmaCm, .msRdmaZeroCopyThreshold, .msRdmaZeroCopyInflight, .fsid, .monHost, .publicAddr,
     .runDir, .monData,
     .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
-    .monMinOSDMapEpochs, .monPGStatsTimeout, .osdMapMessageMax, .osdMapMessageMaxBytes,
+    .monMinOSDMapEpochs, .monPGStatsTimeout, .monOSDNearfullRatio, .monOSDBackfillfullRatio,
+    .monOSDFullRatio, .osdMapMessageMax, .osdMapMessageMaxBytes,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,
-    .osdObjectstore, .osdStoreCsumType, .osdStoreCsumBlock, .osdHeartbeatInterval,
+    .osdObjectstore, .osdStoreCsumType, .osdStoreCsumBlock, .osdFailsafeFullRatio,
+    .memstoreDeviceBytes, .osdHeartbeatInterval,
     .osdHeartbeatGrace, .osdMaxWriteSize, .osdOpTimeout,
     .osdMinPGLogEntries, .osdMaxPGLogEntries, .osdRecoveryMaxActive, .osdMaxBackfills,
     .osdRecoverySleep, .osdBackfillScanMax, .osdMonReportInterval,

@@ -24,15 +24,31 @@ public final class RocksDB: @unchecked Sendable {
     public var createIfMissing = false
     /// Refuse to open an existing database (for mkfs).
     public var errorIfExists = false
-    public init(createIfMissing: Bool = false, errorIfExists: Bool = false) {
+    /// Bytes a memtable takes before it is flushed (RocksDB's write_buffer_size); nil for
+    /// RocksDB's 64 MiB. The write-ahead log holds as much again until the flush.
+    public var writeBufferSize: Int?
+    public init(
+      createIfMissing: Bool = false, errorIfExists: Bool = false, writeBufferSize: Int? = nil
+    ) {
       self.createIfMissing = createIfMissing
       self.errorIfExists = errorIfExists
+      self.writeBufferSize = writeBufferSize
     }
   }
 
   public init(path: String, options opts: Options = Options()) throws(KVError) {
     self.path = path
+    // No fallocate: RocksDB would reserve a whole memtable's worth of log (and 4 MiB of
+    // manifest) up front, space a small or shared file system does not have (tmpfs takes
+    // it at once), and a full disk would then fail writes that fit. The C API has no setter
+    // for allow_fallocate, only the options string.
+    let base = rocksdb_options_create()
     options = rocksdb_options_create()
+    var error: UnsafeMutablePointer<CChar>?
+    rocksdb_get_options_from_string(base, "allow_fallocate=false", options, &error)
+    rocksdb_options_destroy(base)
+    _ = KVError.take(&error)  // a RocksDB without the option simply preallocates
+    if let size = opts.writeBufferSize { rocksdb_options_set_write_buffer_size(options, size) }
     rocksdb_options_set_create_if_missing(options, opts.createIfMissing ? 1 : 0)
     rocksdb_options_set_error_if_exists(options, opts.errorIfExists ? 1 : 0)
     rocksdb_options_set_paranoid_checks(options, 1)
@@ -44,7 +60,6 @@ public final class RocksDB: @unchecked Sendable {
     asyncWrite = rocksdb_writeoptions_create()
     read = rocksdb_readoptions_create()
     rocksdb_readoptions_set_verify_checksums(read, 1)
-    var error: UnsafeMutablePointer<CChar>?
     db = rocksdb_open(options, path, &error)
     if let message = KVError.take(&error) {
       // Every property is set, so deinit runs and frees the options.

@@ -162,9 +162,10 @@ extension OSDDaemon {
   func execute(_ token: UInt64) {
     guard let pending = ops[token] else { return }
     let payloads = OSDOpExecution.payloads(pending.op.operations, data: pending.message.data)
+    let isList = pending.op.operations.first?.code == .listObjects
     let (results, out, code, crc) = OSDOpExecution.reads(
       pending.op.operations, payloads: payloads, pg: pending.pgid, object: pending.object,
-      store: store)
+      store: store, listing: isList ? core.listing(pending.pgid) : ([], []))
     if code == -5, !pending.object.name.isEmpty {
       // This copy fails the store's checks: the core repairs it from a good one and runs the
       // read again; it answers EIO only when no copy is good.

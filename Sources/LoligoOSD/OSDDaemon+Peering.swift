@@ -77,17 +77,17 @@ extension OSDDaemon {
     do throws(OSDOpError) {
       storeTransaction = try PGStore.translate(transaction)
     } catch {
-      // Only mutations this daemon checked and encoded reach here: a failure is a bug.
-      Log.shared.error("osd", "osd.\(id): cannot translate a PG transaction: \(error.code)")
-      feed(.committed(token: token))
-      return
+      // Only mutations this daemon checked and encoded reach here: a failure is a bug, and
+      // the core counts on the transaction as much as on any other.
+      return storeFailed(.corrupt("cannot translate a PG transaction: \(error.code)"))
     }
     traceSubmitted(transaction, token: token)
     store.submit(storeTransaction) { [weak self] result in
       guard let self else { return }
       self.onLoop {
         if case .failure(let error) = result {
-          Log.shared.error("osd", "osd.\(self.id): store failed a PG transaction: \(error)")
+          // Not committed: what the core keeps in memory counts on it. Never carried on.
+          return self.storeFailed(error)
         }
         if let trace = self.commitTraces.removeValue(forKey: token) {
           OSDTrace.opStoreCommit(
@@ -220,7 +220,10 @@ extension OSDDaemon {
     guard !stopped, let map, map.isUp(id) else { return }
     let pgs = core.stats().map { pgStatFields($0) }
     _ = monClient.command(
-      ["prefix": "pg stats", "id": Int(id), "epoch": Int(map.epoch), "pgs": pgs],
+      [
+        "prefix": "pg stats", "id": Int(id), "epoch": Int(map.epoch), "pgs": pgs,
+        "osd_stats": spaceFields,
+      ],
       timeout: .seconds(5))
   }
 

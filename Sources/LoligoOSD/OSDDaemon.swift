@@ -53,6 +53,8 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var lastPingReply: [Int32: NIODeadline] = [:]
   var reportedFailure: [Int32: UInt32] = [:]
   var lastBootRequest: NIODeadline = .distantPast
+  /// When `checkFullness` last told the monitors of this OSD's space.
+  var lastSpaceReport: NIODeadline = .distantPast
   var boundAddr: EntityAddr = .blank
   var stopped = false
   var heartbeat: RepeatedTask?
@@ -68,6 +70,10 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
   var scrubHeld: [PGID: [Message]] = [:]
   var scrubJobs: [UInt64: ScrubJob] = [:]
   var nextScrubID: UInt64 = 0
+  /// What the process does once the OSD has left after a store failure (`storeFailed`):
+  /// given true to start again from the disk, false to stop. Unset, the OSD just stays
+  /// stopped.
+  public var onStoreFailure: (@Sendable (_ restart: Bool) -> Void)?
 
   /// Creates the OSD's data directory (and, for the durable store, the store).
   public static func mkfs(config: Config, dataPath: String) throws {
@@ -98,16 +104,21 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     case "durable":
       do {
         store = try DurableStore(
-          directory: dataPath + "/store", checksums: StoreChecksums(config: config))
+          directory: dataPath + "/store", checksums: StoreChecksums(config: config),
+          stopAtFirstFailure: true)
       } catch {
         throw DaemonError.store("\(error)")
       }
     default:
-      store = MemStore(checksums: StoreChecksums(config: config))
+      let configured = UInt64(config.int(.memstoreDeviceBytes))
+      store = MemStore(
+        checksums: StoreChecksums(config: config),
+        capacity: configured > 0 ? configured : Self.physicalMemory())
     }
     core = PeeringCore(
       whoami: id, config: Self.peeringConfig(config),
-      store: ObjectStorePGReader(store: store, limits: .default))
+      store: ObjectStorePGReader(
+        store: store, limits: .default, failsafeRatio: config.double(.osdFailsafeFullRatio)))
     messenger = try Messenger(
       name: EntityName(.osd, Int64(id)), config: config, policy: .statelessServer)
     messenger.setPolicy(.statefulServer, for: .osd)
@@ -139,6 +150,7 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
     ) {
       [weak self] _ in
       self?.feed(.tick)
+      self?.checkFullness()
     }
     let report = TimeAmount.nanoseconds(Int64(config.double(.osdMonReportInterval) * 1e9))
     statsReporter = loop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: report) {
@@ -345,7 +357,9 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         return try self.loop.flatSubmit { self.deepScrub(pgid, repair: repair) }.wait().value
       }
     }
-    socket.register("object stat", help: "object stat POOL_ID NAME: size and crc32c held here") {
+    socket.register(
+      "object stat", help: "object stat POOL_ID NAME: size, crc32c and version held here"
+    ) {
       [weak self] words in
       guard let self, words.count == 4, let pool = Int64(words[2]) else {
         return ["error": "usage: object stat POOL_ID NAME"]
@@ -363,9 +377,12 @@ public final class OSDDaemon: Dispatcher, @unchecked Sendable {  // state confin
         } catch {
           return OSDStatusBox(["error": "\(error)"])
         }
+        let version = ObjectStorePGReader(store: self.store, limits: .default)
+          .objectVersion(pgid, ObjectID(name))
         return OSDStatusBox([
           "pg": "\(pgid)", "size": data.readableBytes,
           "crc32c": Int(known ?? CRC32C.checksum(data, seed: 0xFFFF_FFFF)),
+          "version": version.map { "\($0)" } ?? "",
         ])
       }.wait().value
     }

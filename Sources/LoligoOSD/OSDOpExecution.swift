@@ -79,9 +79,12 @@ enum OSDOpExecution {
 
   /// Answers the read ops of a request (in op order), with per-op results and output bytes,
   /// and the output's crc when the store knew it (a single whole-object read).
+  /// A listing is corrected by `listing`: objects the copy has yet to recover are added,
+  /// those it must remove are left out.
   static func reads(
     _ ops: [OSDOperation], payloads: [ByteBuffer], pg: PGID, object: ObjectID,
-    store: any ObjectStore
+    store: any ObjectStore,
+    listing: (missing: Set<ObjectID>, removed: Set<ObjectID>) = ([], [])
   ) -> (results: [OSDOpReply.OperationResult], data: ByteBuffer, code: Int32, crc: UInt32?) {
     var results: [OSDOpReply.OperationResult] = []
     var out = ByteBuffer()
@@ -108,9 +111,15 @@ enum OSDOpExecution {
         case .listObjects:
           let cursor = op.name.isEmpty ? nil : ObjectID(op.name)
           let limit = Int(min(op.length == 0 ? 1000 : op.length, maxListEntries))
-          let names =
-            (store.collectionExists(pg) ? try store.list(pg, after: cursor, limit: limit + 1) : [])
-            .filter { !PGStore.isReserved($0) }.prefix(limit)
+          // Enough from the store that `limit` are left once the removed ones are dropped,
+          // so no stored name before the last one returned is skipped.
+          let stored =
+            store.collectionExists(pg)
+            ? try store.list(pg, after: cursor, limit: limit + 1 + listing.removed.count) : []
+          let names = Set(
+            stored.filter { !PGStore.isReserved($0) && !listing.removed.contains($0) }
+              + listing.missing.filter { cursor == nil || $0 > cursor! }
+          ).sorted().prefix(limit)
           produced.writeInteger(UInt32(names.count), endianness: .little)
           for name in names { produced.writeCephString(name.name) }
         default:

@@ -175,6 +175,25 @@ struct ObjectContents {
 struct ObjectStorePGReader: PGStoreReader {
   let store: any ObjectStore
   let limits: PGDecodeLimits
+  /// `osd_failsafe_full_ratio`: no client write takes the store past it.
+  var failsafeRatio = 0.97
+
+  /// The share of the store kept free even of replicated data: RocksDB's own writes and
+  /// deletes need some room to free more.
+  static let reserveShare = 0.01
+
+  func hasRoom(for bytes: Int, _ purpose: StoreRoom) -> Bool {
+    let space = store.space()
+    guard space.total > 0 else { return true }  // nothing known of the device
+    let adding = UInt64(max(0, bytes))
+    switch purpose {
+    case .clientWrite:
+      return space.ratio(adding: adding) <= failsafeRatio
+    case .replicated:
+      let reserve = UInt64(Double(space.total) * Self.reserveShare)
+      return space.available >= adding && space.available - adding >= reserve
+    }
+  }
 
   func storedPGs() -> [PGID] { (try? store.collections()) ?? [] }
 

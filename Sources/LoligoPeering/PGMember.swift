@@ -24,8 +24,8 @@ extension PGState {
       receiveNotify(from: osd, notify, history: history, &env)
     case .ordered(let seq, let body):
       receiveOrdered(from: osd, seq: seq, body, &env)
-    case .applied(let seq, _):
-      receiveApplied(from: osd, seq: seq, &env)
+    case .applied(let seq, let applied):
+      receiveApplied(from: osd, seq: seq, applied, &env)
     case .pulled(let object, let read):
       receivePulled(from: osd, object, read, &env)
     case .reserveGranted:
@@ -121,11 +121,29 @@ extension PGState {
       }
       log.append(entry)
       info.lastUpdate = entry.version
-      if missing.isEmpty { info.lastComplete = entry.version }
+      var result: Int32 = 0
       if let mutation {
-        t.append(.mutate(pgid, entry.object, mutation, entry.version))
-        noteSubmitted(entry.object, version: mutation.deletes ? nil : entry.version)
+        // (A backfill target takes everything: backfill stops well before a disk is full.)
+        if !mutation.deletes, info.lastBackfill.isComplete,
+          missing.contains(entry.object)
+            || !env.store.hasRoom(for: mutation.data.readableBytes, .replicated)
+        {
+          // No room for the data (or no copy here to change): the entry is logged and the
+          // object recorded missing at its version, recovered once there is room, instead of
+          // a store failure or a copy silently behind; the primary hears it from the result.
+          missing.add(entry.object, need: entry.version)
+          t.append(.setMissing(pgid, entry.object, entry.version))
+          result = -28  // ENOSPC
+        } else {
+          t.append(.mutate(pgid, entry.object, mutation, entry.version))
+          noteSubmitted(entry.object, version: mutation.deletes ? nil : entry.version)
+          if mutation.deletes, missing.contains(entry.object) {
+            missing.remove(entry.object)  // absent is what this copy must now be
+            t.append(.clearMissing(pgid, entry.object))
+          }
+        }
       }
+      if missing.isEmpty { info.lastComplete = entry.version }
       t.append(.appendLog(pgid, [entry]))
       let trimmed = log.trim(to: min(trimTo, log.head))
       if !trimmed.isEmpty {
@@ -133,8 +151,16 @@ extension PGState {
         info.logTail = log.tail
         t.append(.putInfo(info))
       }
-      applied = .repOp(entry.version, result: 0)
+      applied = .repOp(entry.version, result: result)
     case .push(let object, let snapshot, let backfill):
+      if !backfill, let snapshot,
+        !env.store.hasRoom(for: snapshot.body.readableBytes, .replicated)
+      {
+        // No room: nothing installed, the object stays missing here. (Backfill stops at
+        // backfillfull, well before this.)
+        applied = .pushRefused(object)
+        break
+      }
       if let snapshot {
         t.append(.install(pgid, object, snapshot))
       } else {
@@ -163,10 +189,12 @@ extension PGState {
       t.append(.putInfo(info))
       applied = .clean(epoch)
     }
+    // What the commit makes durable (nothing when the data was refused).
     var object: ObjectID?
     switch body {
-    case .repOp(let entry, let mutation, _) where mutation != nil: object = entry.object
-    case .push(let pushed, _, _): object = pushed
+    case .repOp(let entry, let mutation, _) where mutation != nil && !applied.refusesData:
+      object = entry.object
+    case .push(let pushed, _, _) where !applied.refusesData: object = pushed
     default: object = nil
     }
     submit(

@@ -69,6 +69,8 @@ public struct PGMessage: Sendable, Equatable {
     case pushed(ObjectID)
     case backfillProgress(BackfillBound)
     case clean(UInt32)
+    /// A recovery push not installed: the member has no room for it (it stays missing there).
+    case pushRefused(ObjectID)
   }
 }
 
@@ -95,6 +97,17 @@ public struct PGActivate: Sendable, Equatable {
     self.info = info
     self.log = log
     self.missing = missing
+  }
+}
+
+extension PGMessage.Applied {
+  /// The member kept no data of the message (no room): it lacks the object now.
+  var refusesData: Bool {
+    switch self {
+    case .repOp(_, let result): return result != 0
+    case .pushRefused: return true
+    default: return false
+    }
   }
 }
 
@@ -170,6 +183,9 @@ extension PGMessage {
         case .clean(let epoch):
           b.writeLE(UInt8(5))
           b.writeLE(epoch)
+        case .pushRefused(let object):
+          b.writeLE(UInt8(6))
+          ObjectIDCoding.write(object, to: &b)
         }
       case .pull(let object):
         b.writeLE(UInt8(5))
@@ -266,6 +282,9 @@ extension PGMessage {
           body = .applied(seq: seq, .backfillProgress(try Self.readBound(from: &b, limits: limits)))
         case 5:
           body = .applied(seq: seq, .clean(try b.readLE(UInt32.self, "clean epoch")))
+        case 6:
+          body = .applied(
+            seq: seq, .pushRefused(try ObjectIDCoding.read(from: &b, limits: limits)))
         default:
           throw DecodeError.invalid(field: "applied kind", reason: "\(appliedKind)")
         }

@@ -73,6 +73,23 @@ public protocol PGStoreReader: Sendable {
   func read(_ pgid: PGID, _ object: ObjectID) -> ObjectRead
   /// Objects after `cursor` in `ObjectID` order, at most `limit`.
   func list(_ pgid: PGID, after cursor: ObjectID?, limit: Int) -> [ObjectID]
+  /// Whether the store can take `bytes` more of data for `purpose` now.
+  func hasRoom(for bytes: Int, _ purpose: StoreRoom) -> Bool
+}
+
+extension PGStoreReader {
+  /// A store that never fills (the simulation's).
+  public func hasRoom(for bytes: Int, _ purpose: StoreRoom) -> Bool { true }
+}
+
+/// What data the core asks the store's room for. The thresholds are the daemon's.
+public enum StoreRoom: Sendable {
+  /// A client write this OSD admits as primary: none past the failsafe ratio (Ceph's
+  /// `osd_failsafe_full_ratio`), so a full OSD refuses writes before any store is touched.
+  case clientWrite
+  /// Data another OSD admitted (a replicated write, a recovery copy): it may use the space
+  /// past the failsafe ratio, all but a last reserve kept for metadata and deletes.
+  case replicated
 }
 
 /// Store changes the core asks for, applied atomically and in order by the daemon, which

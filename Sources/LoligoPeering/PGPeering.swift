@@ -28,6 +28,7 @@ extension PGState {
     unreadableAt.removeAll()
     backfill = .idle
     backfillRetryAt = 0
+    pullTooFullUntil = 0
     backfillQueue.removeAll()
     backfillCursor = nil
     backfillListedAll = false

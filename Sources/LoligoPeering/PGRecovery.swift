@@ -51,7 +51,10 @@ extension PGState {
         removeLocally(object, &env)
       }
     }
-    let pulls = missing.sortedObjects.sorted { rank($0) < rank($1) }
+    // Nothing is copied to a copy without room (Ceph's recovery_toofull): pulls wait while
+    // this one lately had none, pushes while the member is full or lately had none.
+    let pulls =
+      env.now < pullTooFullUntil ? [] : missing.sortedObjects.sorted { rank($0) < rank($1) }
     for object in pulls where recovering[object] == nil {
       guard mayStartRecovery(env, urgent: priority.contains(object)) else { break }
       guard let need = missing.need(object) else { continue }
@@ -73,7 +76,8 @@ extension PGState {
     }
     // 2. Members' copies, once this one has the object and no change to it is in flight.
     var pushes: [ObjectID: Set<Int32>] = [:]
-    for (osd, member) in members where !member.isBackfillTarget {
+    for (osd, member) in members
+    where !member.isBackfillTarget && env.now >= member.tooFullUntil && !env.isFull(osd) {
       for object in member.missing.needs.keys where !pushSent(object, to: osd) {
         pushes[object, default: []].insert(osd)
       }
@@ -195,6 +199,11 @@ extension PGState {
       recover(&env)
       return
     }
+    guard env.store.hasRoom(for: snapshot.body.readableBytes, .replicated) else {
+      // No room for it here: it stays missing; pulls wait a while.
+      pullTooFullUntil = env.now + env.config.retryInterval
+      return
+    }
     var t = PGTransaction()
     t.append(.install(pgid, object, snapshot))
     t.append(.clearMissing(pgid, object))
@@ -210,7 +219,9 @@ extension PGState {
 
   // MARK: the ordered channel, primary side
 
-  mutating func receiveApplied(from osd: Int32, seq: UInt64, _ env: inout PeeringEnvironment) {
+  mutating func receiveApplied(
+    from osd: Int32, seq: UInt64, _ applied: PGMessage.Applied, _ env: inout PeeringEnvironment
+  ) {
     guard members[osd] != nil else { return }
     // No local copy of the array: removing from it below must not copy it.
     let count = members[osd]!.unacked.prefix { $0.seq <= seq }.count
@@ -218,15 +229,43 @@ extension PGState {
       if phase == .activating { checkActivated(&env) }
       return
     }
-    let done = members[osd]!.unacked.prefix(count).map(\.body)
+    let done = members[osd]!.unacked.prefix(count).map { ($0.seq, $0.body) }
     members[osd]!.unacked.removeFirst(count)
-    for body in done {
+    for (itemSeq, body) in done {
+      // Acknowledgements are cumulative: how an earlier message went (its own answer was
+      // lost, or is overtaken by this one, or this is a repeated acknowledgement) is not
+      // known. For data that may have been refused the primary assumes it was: at worst an
+      // object is pushed again.
+      let outcome = Self.dataOutcome(body, itemSeq == seq ? applied : nil)
+      if outcome == .refused {
+        members[osd]!.tooFullUntil = env.now + env.config.retryInterval
+      }
       switch body {
       case .activate:
         members[osd]!.activated = true
       case .repOp(let entry, _, _):
+        if outcome == .refused || outcome == .unknown, !members[osd]!.isBackfillTarget {
+          // The member logged the write but (maybe) had no room for its data: it lacks the
+          // object until recovered, and does not count as a copy of the write.
+          members[osd]!.missing.add(entry.object, need: entry.version)
+          inFlight[entry.version]?.refusedBy.insert(osd)
+          // Not a source for it either, when it said so (when not known, a pull finds out).
+          if outcome == .refused { reports[osd]?.missing.add(entry.object, need: entry.version) }
+        }
         inFlight[entry.version]?.pending.remove(osd)
         completeWrite(entry.version, &env)
+      case .push(let object, _, false) where outcome == .refused || outcome == .unknown:
+        // Not installed there (no room), or not known to be: it still lacks the object and
+        // is pushed again, after a while when it had no room.
+        if case .pushing(var targets) = recovering[object] {
+          targets.remove(osd)
+          if targets.isEmpty {
+            recovering[object] = nil
+            finishedRecovery(&env)
+          } else {
+            recovering[object] = .pushing(targets)
+          }
+        }
       case .push(let object, _, let backfill):
         if backfill {
           members[osd]!.backfillAcked = .upTo(object)
@@ -242,6 +281,14 @@ extension PGState {
           }
         } else {
           members[osd]!.missing.remove(object)
+          // It holds the object now: a source for it, whatever it lacked at peering, and a
+          // copy of the writes to it it had no room for.
+          reports[osd]?.missing.remove(object)
+          for (version, write) in inFlight
+          where write.entry.object == object && write.refusedBy.contains(osd) {
+            inFlight[version]!.refusedBy.remove(osd)
+            completeWrite(version, &env)
+          }
           if case .pushing(var targets) = recovering[object] {
             targets.remove(osd)
             if targets.isEmpty {
@@ -263,6 +310,26 @@ extension PGState {
       checkActivated(&env)
     } else {
       recover(&env)
+    }
+  }
+
+  /// What became of the data an ordered message carried to a member, by the member's answer
+  /// to that very message (nil when its answer is not at hand).
+  enum DataOutcome { case none, kept, refused, unknown }
+
+  static func dataOutcome(_ body: PGMessage.OrderedBody, _ answer: PGMessage.Applied?)
+    -> DataOutcome
+  {
+    switch body {
+    case .repOp(let entry, let mutation, _):
+      guard let mutation, !mutation.deletes else { return .none }
+      guard case .repOp(entry.version, let result)? = answer else { return .unknown }
+      return result == 0 ? .kept : .refused
+    case .push(let object, _, false):
+      if answer == .pushed(object) { return .kept }
+      return answer == .pushRefused(object) ? .refused : .unknown
+    default:
+      return .none
     }
   }
 
@@ -398,6 +465,7 @@ extension PGState {
         members[osd]!.unacked[index].sentAt = env.now
       }
     }
+    expireShortWrites(&env)
     // Pulls that got no answer go again (to another copy if there is one).
     for (object, op) in recovering.sorted(by: { $0.key < $1.key }) {
       guard case .pulling(let source, let sentAt) = op, env.now >= sentAt + retry else { continue }

@@ -45,6 +45,9 @@ struct MemberState: Sendable {
   var reserved = false
   /// The newest clean epoch it has made durable.
   var cleanAcked: UInt32 = 0
+  /// It had no room for data (a write or a push) lately: until then it gets no pushes
+  /// (Ceph's recovery_toofull).
+  var tooFullUntil: UInt64 = 0
 }
 
 /// The replica's side of the primary's ordered channel.
@@ -65,6 +68,10 @@ struct InFlightWrite: Sendable {
   var localDone = false
   /// Members that have not yet acknowledged it.
   var pending: Set<Int32>
+  /// Members that logged it without the data (no room): they lack the object until a push.
+  var refusedBy: Set<Int32> = []
+  /// Since when every member has answered but fewer than `min_size` copies hold the data.
+  var shortSince: UInt64?
 }
 
 /// A recovery operation in flight.
@@ -155,6 +162,8 @@ struct PGState: Sendable {
   var backfill: BackfillPhase = .idle
   /// No backfill reservation is asked for before this time (after a rejection).
   var backfillRetryAt: UInt64 = 0
+  /// This copy had no room for a pulled object lately: until then nothing is pulled.
+  var pullTooFullUntil: UInt64 = 0
   /// Objects listed for the backfill, not yet sent.
   var backfillQueue: [ObjectID] = []
   var backfillCursor: ObjectID?

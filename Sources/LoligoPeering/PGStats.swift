@@ -33,17 +33,17 @@ extension PeeringCore {
     pgs.values.filter { $0.isPrimary }.sorted {
       ($0.pgid.pool, $0.pgid.seed) < ($1.pgid.pool, $1.pgid.seed)
     }
-    .map { $0.stat }
+    .map { $0.stat(env) }
   }
 
   /// One PG's whole state as `pg query` shows it, or nil when this OSD does not hold it.
   public func query(_ pgid: PGID) -> [String: String]? {
-    pgs[pgid]?.queryFields
+    pgs[pgid]?.queryFields(env)
   }
 }
 
 extension PGState {
-  var stat: PGStat {
+  func stat(_ env: PeeringEnvironment) -> PGStat {
     var missingCopies = missing.count
     var backfill: [Int32: BackfillBound] = [:]
     for (osd, member) in members {
@@ -56,7 +56,7 @@ extension PGState {
     var blocked: [Int32] = []
     if case .down(let osds) = phase { blocked = osds }
     return PGStat(
-      pgid: pgid, state: stateName, up: up, acting: acting, upPrimary: upPrimary,
+      pgid: pgid, state: stateName(env), up: up, acting: acting, upPrimary: upPrimary,
       actingPrimary: primary, interval: interval, lastUpdate: info.lastUpdate,
       logSize: log.count, lastEpochClean: info.lastEpochClean, missingCopies: missingCopies,
       absentCopiesPerObject: max(0, size - acting.count), backfill: backfill,
@@ -65,7 +65,7 @@ extension PGState {
   }
 
   /// Ceph's state string, its parts in Ceph's order.
-  var stateName: String {
+  func stateName(_ env: PeeringEnvironment) -> String {
     switch phase {
     case .flushing, .getInfo, .waitUpThru, .activating, .waitActingChange:
       return "peering"
@@ -82,6 +82,11 @@ extension PGState {
       !missing.isEmpty || members.values.contains { !$0.isBackfillTarget && !$0.missing.isEmpty }
     if lacking {
       parts.append(recovering.isEmpty ? "recovery_wait" : "recovering")
+      // Waiting for a copy to have room: one the map marks full, or one that lately had none.
+      let full = members.contains {
+        !$0.value.isBackfillTarget && !$0.value.missing.isEmpty && env.isFull($0.key)
+      }
+      if full || isTooFull(env) { parts.append("recovery_toofull") }
     }
     if !unfound.isEmpty { parts.append("recovery_unfound") }
     if acting.count < size { parts.append("undersized") }
@@ -98,9 +103,9 @@ extension PGState {
     return parts.joined(separator: "+")
   }
 
-  var queryFields: [String: String] {
+  func queryFields(_ env: PeeringEnvironment) -> [String: String] {
     var fields: [String: String] = [
-      "pgid": "\(pgid)", "state": isPrimary ? stateName : "\(phase)",
+      "pgid": "\(pgid)", "state": isPrimary ? stateName(env) : "\(phase)",
       "interval": "\(interval)", "up": "\(up)", "acting": "\(acting)", "primary": "\(primary)",
       "last_update": "\(info.lastUpdate)", "log_tail": "\(info.logTail)",
       "log_size": "\(log.count)", "last_epoch_started": "\(info.lastEpochStarted)",
@@ -133,4 +138,16 @@ extension PeeringCore {
 
   /// PGs this OSD holds or serves.
   public var pgCount: Int { pgs.count }
+
+  /// What a listing of the PG's objects from this OSD's store gets wrong while it has
+  /// objects to recover: those that exist but are not here yet, and those here that must go.
+  public func listing(_ pgid: PGID) -> (missing: Set<ObjectID>, removed: Set<ObjectID>) {
+    guard let pg = pgs[pgid] else { return ([], []) }
+    var missing = Set<ObjectID>()
+    var removed = Set<ObjectID>()
+    for (object, need) in pg.missing.needs {
+      if need.isZero { removed.insert(object) } else { missing.insert(object) }
+    }
+    return (missing, removed)
+  }
 }

@@ -34,6 +34,12 @@ public struct OSDMap: Sendable {
   public var pgUpmapItems: [PGID: [OSDPair]]
   /// The reweights handed to CRUSH, one per OSD (cached from `osds`).
   public private(set) var crushWeights: [UInt32]
+  /// Used/total at which the monitors mark an OSD full (no new data), backfillfull (no
+  /// backfill onto it) and nearfull (a warning): Ceph's `full_ratio`, `backfillfull_ratio`,
+  /// `nearfull_ratio`. 0 is unset, as in a map Ceph's osdmaptool makes: no OSD is marked.
+  public var fullRatio: Double = 0
+  public var backfillfullRatio: Double = 0
+  public var nearfullRatio: Double = 0
 
   /// A (from, to) pair of `pg_upmap_items`.
   public struct OSDPair: Sendable, Hashable {
@@ -229,5 +235,7 @@ extension OSDMap: Equatable {
       && lhs.pools == rhs.pools && lhs.osds == rhs.osds && lhs.crush == rhs.crush
       && lhs.pgTemp == rhs.pgTemp && lhs.primaryTemp == rhs.primaryTemp
       && lhs.pgUpmap == rhs.pgUpmap && lhs.pgUpmapItems == rhs.pgUpmapItems
+      && lhs.fullRatio == rhs.fullRatio && lhs.backfillfullRatio == rhs.backfillfullRatio
+      && lhs.nearfullRatio == rhs.nearfullRatio
   }
 }

@@ -6,12 +6,15 @@ import NIOCore
 /// each struct is `u8 version, u8 compat, le32 length, body`, so later versions can append
 /// fields). The CRUSH map inside is stored in Ceph's own binary CRUSH encoding.
 ///
+/// Version 2 of the map and of the incremental appends the full, backfillfull and nearfull
+/// ratios; version 1 encodings still decode (their ratios are unset).
+///
 /// Decoding is bounds-checked throughout: counts are limited and checked against the bytes
 /// left before anything is allocated, enum values are validated, and every invariant the
 /// mutators enforce (pool sanity, max_osd bounds, CRUSH devices below max_osd) is re-checked.
 enum OSDMapCodec {
-  static let mapVersion: UInt8 = 1
-  static let incrementalVersion: UInt8 = 1
+  static let mapVersion: UInt8 = 2
+  static let incrementalVersion: UInt8 = 2
   static let poolVersion: UInt8 = 1
   static let entryVersion: UInt8 = 1
   /// Limit on any count in these structures.
@@ -167,6 +170,19 @@ enum OSDMapCodec {
     }
   }
 
+  /// A ratio as its IEEE bits; one from a peer must be a number in 0...1.
+  static func write(ratio: Double, to buffer: inout ByteBuffer) {
+    buffer.writeLE(ratio.bitPattern)
+  }
+
+  static func readRatio(from buffer: inout ByteBuffer, _ field: String) throws -> Double {
+    let ratio = Double(bitPattern: try buffer.readLE(UInt64.self, field))
+    guard ratio.isFinite, (0...1).contains(ratio) else {
+      throw DecodeError.invalid(field: field, reason: "\(ratio) is not in 0...1")
+    }
+    return ratio
+  }
+
   static func write(_ crush: CrushMap, to buffer: inout ByteBuffer) {
     var encoded = ByteBufferAllocator().buffer(capacity: 1024)
     CrushBinaryCodec.encode(crush, to: &encoded)
@@ -229,11 +245,16 @@ extension OSDMap: CephCodable {
         OSDMapCodec.write(pgUpmapItems[pg]!, to: &body)
       }
       OSDMapCodec.write(crush, to: &body)
+      // Version 2.
+      for ratio in [fullRatio, backfillfullRatio, nearfullRatio] {
+        OSDMapCodec.write(ratio: ratio, to: &body)
+      }
     }
   }
 
   public init(from buffer: inout ByteBuffer) throws {
-    self = try buffer.readVersioned("osdmap", supported: OSDMapCodec.mapVersion) { body, _ in
+    self = try buffer.readVersioned("osdmap", supported: OSDMapCodec.mapVersion) {
+      body, version in
       let fsid = try OSDMapCodec.readUUID(from: &body)
       var map = OSDMap(fsid: fsid)
       map.epoch = try body.readLE(UInt32.self, "epoch")
@@ -285,6 +306,11 @@ extension OSDMap: CephCodable {
         map.pgUpmapItems[pg] = try OSDMapCodec.readPairs(from: &body)
       }
       try map.setCrush(try OSDMapCodec.readCrush(from: &body))
+      if version >= 2 {
+        map.fullRatio = try OSDMapCodec.readRatio(from: &body, "full_ratio")
+        map.backfillfullRatio = try OSDMapCodec.readRatio(from: &body, "backfillfull_ratio")
+        map.nearfullRatio = try OSDMapCodec.readRatio(from: &body, "nearfull_ratio")
+      }
       return map
     }
   }
@@ -348,13 +374,18 @@ extension OSDMapIncremental: CephCodable {
       for pg in oldPGUpmapItems.sorted() { OSDMapCodec.write(pg, to: &body) }
       body.writeBool(crush != nil)
       if let crush { OSDMapCodec.write(crush, to: &body) }
+      // Version 2.
+      for ratio in [newFullRatio, newBackfillfullRatio, newNearfullRatio] {
+        body.writeBool(ratio != nil)
+        OSDMapCodec.write(ratio: ratio ?? 0, to: &body)
+      }
     }
   }
 
   public init(from buffer: inout ByteBuffer) throws {
     self = try buffer.readVersioned(
       "osdmap incremental", supported: OSDMapCodec.incrementalVersion
-    ) { body, _ in
+    ) { body, version in
       let fsid = try OSDMapCodec.readUUID(from: &body)
       let epoch: UInt32 = try body.readLE(UInt32.self, "epoch")
       var incremental = OSDMapIncremental(
@@ -432,6 +463,17 @@ extension OSDMapIncremental: CephCodable {
       }
       if try body.readBool("has crush") {
         incremental.crush = try OSDMapCodec.readCrush(from: &body)
+      }
+      if version >= 2 {
+        var ratios: [Double?] = []
+        for name in ["new_full_ratio", "new_backfillfull_ratio", "new_nearfull_ratio"] {
+          let present = try body.readBool("has " + name)
+          let ratio = try OSDMapCodec.readRatio(from: &body, name)
+          ratios.append(present ? ratio : nil)
+        }
+        incremental.newFullRatio = ratios[0]
+        incremental.newBackfillfullRatio = ratios[1]
+        incremental.newNearfullRatio = ratios[2]
       }
       return incremental
     }

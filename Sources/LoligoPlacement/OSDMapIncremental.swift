@@ -33,6 +33,10 @@ public struct OSDMapIncremental: Sendable, Equatable {
   public var oldPGUpmapItems: Set<PGID>
   /// A whole new CRUSH map, applied last.
   public var crush: CrushMap?
+  /// New full, backfillfull and nearfull ratios (Ceph's `new_full_ratio` ...).
+  public var newFullRatio: Double?
+  public var newBackfillfullRatio: Double?
+  public var newNearfullRatio: Double?
 
   public struct OSDAddresses: Sendable, Hashable {
     public var publicAddress: String
@@ -83,6 +87,9 @@ extension OSDMap {
     next.modified = incremental.modified
     if let poolMax = incremental.newPoolMax { next.poolMax = poolMax }
     if let flags = incremental.newFlags { next.flags = flags }
+    if let ratio = incremental.newFullRatio { next.fullRatio = ratio }
+    if let ratio = incremental.newBackfillfullRatio { next.backfillfullRatio = ratio }
+    if let ratio = incremental.newNearfullRatio { next.nearfullRatio = ratio }
     if let maxOSD = incremental.newMaxOSD { try next.setMaxOSD(maxOSD) }
     for id in incremental.oldPools { next.removePool(id) }
     for (id, pool) in incremental.newPools { try next.setPool(pool, id: id) }

@@ -40,7 +40,7 @@ struct LoligoMonMain {
         guard monmap.rank(of: id) != nil else {
           throw DaemonError.usage("mon.\(id) is not in mon_host")
         }
-        try MonDaemon.mkfs(path: dataPath, monmap: monmap)
+        try MonDaemon.mkfs(path: dataPath, monmap: monmap, config: config)
         print("created mon.\(id) store in \(dataPath) (fsid \(fsid.uuidString.lowercased()))")
       } catch {
         ToolSupport.fail(tool, "mkfs: \(error)")

@@ -47,6 +47,10 @@ struct LoligoOSDMain {
       describe: "\(config.string(.osdObjectstore)), data \(dataPath)"
     ) {
       let daemon = try OSDDaemon(id: number, config: config, dataPath: dataPath)
+      daemon.onStoreFailure = { restart in
+        if restart { Respawn.now("osd.\(number)") }
+        exit(1)
+      }
       try daemon.start()
       return DaemonMain.Running(
         registerAdminCommands: daemon.registerAdminCommands, stop: daemon.stop)

@@ -24,7 +24,8 @@ struct Loligo: ParsableCommand {
     abstract: "Loligo storage benchmark toolkit: placement, cluster, benchmarks, traces.",
     subcommands: [
       CrushCommand.self, OSDMapCommand.self, ConfigCommand.self, ProfileCommand.self,
-      ClusterCommand.self, StatusCommand.self, QuorumStatusCommand.self, PoolCommand.self,
+      ClusterCommand.self, StatusCommand.self, HealthCommand.self, DFCommand.self,
+      QuorumStatusCommand.self, PoolCommand.self,
       OSDCommand.self, PGCommand.self, ConfigKeyCommand.self, DaemonCommand.self,
       MonBenchCommand.self,
       PutCommand.self, GetCommand.self, StatCommand.self, RemoveCommand.self,

@@ -8,13 +8,16 @@ import LoligoPlacement
 ///   when that is what the newest acknowledged change or one in flight left;
 /// - when a primary activates a PG, its copy (with what it knows to be missing) accounts for
 ///   every write acknowledged before, so no PG goes active with a set that may miss one;
-/// - at the end, every object holds its last acknowledged value (`PeeringSim.finalCheck`).
+/// - at the end, every object holds its last acknowledged value, or that of a later write
+///   refused (ENOSPC) only after it was logged (`PeeringSim.finalCheck`).
 struct PeeringChecker {
   struct Write {
     var value: UInt64?  // nil: a delete
     var reqid: RequestID
     var acked = false
     var version: EVersion?
+    /// Answered ENOSPC after it was logged: it may still take effect (as an answer lost).
+    var mayApply = false
   }
 
   private(set) var violations: [String] = []
@@ -29,6 +32,10 @@ struct PeeringChecker {
   private var checkedActivations: Set<String> = []
   private(set) var reads = 0
   private(set) var acks = 0
+  /// Writes refused with ENOSPC.
+  private(set) var refused = 0
+  /// Of those, the ones refused after they were logged (they may still take effect).
+  private(set) var refusedLogged = 0
   private(set) var activations = 0
 
   mutating func fail(_ message: String) { violations.append(message) }
@@ -90,6 +97,10 @@ struct PeeringChecker {
     case (.write, .written(let code)), (.delete, .written(let code)):
       guard let (object, index) = byReqid[request.reqid] else { return }
       let isDelete = request.kind == .delete
+      if code == -28, !isDelete {
+        refused += 1
+        return
+      }
       guard code == 0 || (isDelete && code == -2) else {
         fail("write \(request.reqid) to \(object) failed with \(code)")
         return
@@ -108,6 +119,22 @@ struct PeeringChecker {
   func expectedValue(_ object: ObjectID) -> UInt64? {
     guard let index = lastAcked[object] else { return nil }
     return history[object]![index].value
+  }
+
+  /// The values the object may hold at the end: its last acknowledged one, or that of a
+  /// later write refused after it was logged.
+  func allowedValues(_ object: ObjectID) -> [UInt64?] {
+    let writes = history[object] ?? []
+    let from = (lastAcked[object] ?? -1) + 1
+    return [expectedValue(object)]
+      + writes[min(from, writes.count)...].filter(\.mayApply).map(\.value)
+  }
+
+  /// The primary refused `request` with ENOSPC after logging it.
+  mutating func refusedAfterLogging(_ request: PeeringSim.ClientRequest) {
+    guard let (object, index) = byReqid[request.reqid] else { return }
+    history[object]![index].mayApply = true
+    refusedLogged += 1
   }
 
   func objects(in pgid: PGID, sim: PeeringSim) -> [ObjectID] {

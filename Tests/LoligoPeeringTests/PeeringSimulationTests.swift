@@ -5,7 +5,9 @@ import XCTest
 
 /// Deterministic simulation of peering, replication, recovery and backfill: seeded runs of 4-6
 /// OSDs (durable disks, or memory disks that return empty) under crashes and restarts, out and
-/// in, message loss, delay, duplication and reordering, with clients writing and reading all
+/// in, message loss, delay, duplication and reordering, damaged copies and disks out of room
+/// for a while (writes refused with ENOSPC, or logged without their data by a member and
+/// recovered once it has room), with clients writing and reading all
 /// along; every answer and activation is checked, and after the faults heal every PG must be
 /// clean with every copy equal.
 ///
@@ -28,6 +30,7 @@ final class PeeringSimulationTests: XCTestCase {
     options.minLogEntries = seed % 6 == 1 ? 8 : 250  // short logs force backfill
     options.maxLogEntries = seed % 6 == 1 ? 16 : 10_000
     options.corruptions = seed % 3 == 2 ? 4 : 0
+    options.fullDisks = seed % 5 == 2 ? 3 : 0
     return options
   }
 
@@ -39,6 +42,9 @@ final class PeeringSimulationTests: XCTestCase {
     var reads = 0
     var activations = 0
     var readRepairs = 0
+    var refused = 0
+    var dataRefusals = 0
+    var refusedLogged = 0
     for seed in first..<(first + count) {
       let sim = try PeeringSim(seed: seed, options: Self.options(seed: seed))
       let problems = sim.run()
@@ -46,6 +52,9 @@ final class PeeringSimulationTests: XCTestCase {
       reads += sim.checker.reads
       activations += sim.checker.activations
       readRepairs += sim.readRepairs
+      refused += sim.checker.refused
+      dataRefusals += sim.dataRefusals
+      refusedLogged += sim.checker.refusedLogged
       if !problems.isEmpty {
         failures.append("seed \(seed): \(problems.prefix(3).joined(separator: " | "))")
         if failures.count >= 5 { break }
@@ -55,9 +64,13 @@ final class PeeringSimulationTests: XCTestCase {
     XCTAssertGreaterThan(
       acks, Int(count) * 5, "too few writes acknowledged for the runs to mean much")
     XCTAssertGreaterThan(reads, Int(count), "too few reads")
-    if count >= 10 { XCTAssertGreaterThan(readRepairs, 0, "no read met a damaged copy") }
+    if count >= 10 {
+      XCTAssertGreaterThan(readRepairs, 0, "no read met a damaged copy")
+      XCTAssertGreaterThan(refused, 0, "no write was refused for a full disk")
+      XCTAssertGreaterThan(dataRefusals, 0, "no member had to refuse data")
+    }
     print(
-      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked, \(readRepairs) reads repaired a damaged copy"
+      "peering simulation: \(count) seeds, \(acks) writes acknowledged, \(reads) reads checked, \(activations) activations checked, \(readRepairs) reads repaired a damaged copy, \(refused) writes refused for lack of room, \(dataRefusals) data refusals by members, \(refusedLogged) writes refused once logged"
     )
   }
 

@@ -23,6 +23,9 @@ final class SimDisk: PGStoreReader, @unchecked Sendable {  // used by the simula
   }
 
   let durable: Bool
+  /// Out of room: the core's data writes are refused (its checks before writing, as a real
+  /// store's space would make them; what it applies anyway still lands, as metadata would).
+  var noRoom = false
   private(set) var pgs: [PGID: PG] = [:]
   /// Submitted, not yet durable, in order.
   private(set) var pending: [(token: UInt64, transaction: PGTransaction)] = []
@@ -109,6 +112,8 @@ final class SimDisk: PGStoreReader, @unchecked Sendable {  // used by the simula
     if stored.corrupt { return .unreadable }
     return .present(ObjectSnapshot(version: stored.version, body: Self.body(stored.value)))
   }
+
+  func hasRoom(for bytes: Int, _ purpose: StoreRoom) -> Bool { !noRoom }
 
   /// Damages one committed copy (as a flipped bit would).
   func corrupt(_ pgid: PGID, _ object: ObjectID) {

@@ -12,12 +12,14 @@ final class TestCluster {
   var conf: String { directory.appendingPathComponent("loligo.toml").path }
   private(set) var extraPids: [pid_t] = []
 
-  init(mons: Int, osds: Int = 0, extra: [String] = []) throws {
-    directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
-      "lt-\(UUID().uuidString.prefix(8))")
+  /// In `directory` when given (a test's own file system), else a new one under /tmp.
+  init(mons: Int, osds: Int = 0, extra: [String] = [], directory: URL? = nil) throws {
+    self.directory =
+      directory
+      ?? URL(fileURLWithPath: "/tmp").appendingPathComponent("lt-\(UUID().uuidString.prefix(8))")
     let up = try ToolProcess(
       "loligo",
-      ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", directory.path]
+      ["cluster", "up", "--mons", "\(mons)", "--osds", "\(osds)", "--dir", self.directory.path]
         + (osds > 0 && !extra.contains("--no-pool") ? ["--no-pool"] : []) + extra)
     guard up.wait(timeout: 120) == 0 else {
       let output = up.stdout + up.stderr

@@ -16,6 +16,7 @@ extension MonDaemon {
     "config-key set", "config-key put", "config-key rm", "config-key del", "osd pool create",
     "osd pool delete", "osd pool rm", "osd pool set", "osd boot", "osd failure", "osd down",
     "osd out", "osd in", "osd set", "osd unset", "osd alive", "osd pg-temp",
+    "osd set-full-ratio", "osd set-backfillfull-ratio", "osd set-nearfull-ratio",
   ]
 
   func handleCommand(_ message: Message) {
@@ -111,6 +112,7 @@ extension MonDaemon {
   func leaderTick() {
     proposeAutoOut()
     proposeTrim()
+    proposeFullStates()
   }
 
   /// The leader trims the OSD map history as far as `OSDMapService.trimTarget` allows, from

@@ -23,7 +23,7 @@ extension MonDaemon {
   /// Answers the commands that need the leader's PG map; nil for any other.
   func pgMapCommand(_ prefix: String, _ fields: [String: Any]) -> CommandResult? {
     switch prefix {
-    case "pg stats", "pg dump", "pg ls":
+    case "pg stats", "pg dump", "pg ls", "df", "osd df":
       guard status.role == .leader else { return askTheLeader() }
     case "status", "health":
       // A peon has no PG map: the leader answers. Out of quorum a monitor answers itself (its
@@ -46,6 +46,8 @@ extension MonDaemon {
       }
       switch pgMap.ingest(report, map: map, now: now) {
       case .success(let taken):
+        // A new fullness goes into the map now, not at the next tick.
+        if report.osdStats != nil { proposeFullStates() }
         return CommandResult(0, "took \(taken) of \(report.pgs.count) pgs")
       case .failure(let refusal):
         return .error(.invalid, refusal.description)
@@ -53,6 +55,10 @@ extension MonDaemon {
     case "pg dump":
       return .json(
         PGMapDump.dump(pgMap, map: map, now: now, wallNow: Date().timeIntervalSince1970))
+    case "df":
+      return .json(PGMapDF.df(pgMap, map: map, now: now))
+    case "osd df":
+      return .json(PGMapDF.osdDF(pgMap, map: map))
     default:
       var pool: Int64?
       if let name = fields["pool"] as? String {

@@ -38,10 +38,12 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   var pgMap: PGMap
   /// The last `osd trim` this leader proposed, and when (not proposed again meanwhile).
   var lastTrimProposal: (to: UInt32, at: Double)?
+  /// The last full states (and ratios) this leader proposed, and when (not again meanwhile).
+  var lastFullProposal: (fields: String, at: Double)?
   private(set) var stopped = false
 
   /// Creates a monitor's store from the cluster's monitor map (`loligo-mon --mkfs`).
-  public static func mkfs(path: String, monmap: MonMap) throws {
+  public static func mkfs(path: String, monmap: MonMap, config: Config? = nil) throws {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     let db: RocksDB
     do {
@@ -51,7 +53,14 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
       throw DaemonError.store("\(error) (a monitor store exists already?)")
     }
     defer { db.close() }
-    try RocksMonStore(db: db).apply(MonServices.mkfs(monmap: monmap))
+    var ratios = FullRatios()
+    if let config {
+      ratios = FullRatios(
+        full: config.double(.monOSDFullRatio),
+        backfillfull: config.double(.monOSDBackfillfullRatio),
+        nearfull: config.double(.monOSDNearfullRatio))
+    }
+    try RocksMonStore(db: db).apply(MonServices.mkfs(monmap: monmap, ratios: ratios))
   }
 
   /// Opens the store under `path` (made by `mkfs`).
@@ -66,6 +75,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
     }
     store = RocksMonStore(db: db)
     services = try MonServices(store: store)
+    services.failsafeRatio = config.double(.osdFailsafeFullRatio)
     monmap = services.monmap
     guard let rank = monmap.rank(of: name) else {
       throw DaemonError.usage(

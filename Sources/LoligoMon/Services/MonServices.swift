@@ -26,15 +26,20 @@ final class MonServices {
   private(set) var osdmap: OSDMapService
   private(set) var configKeys: [String: ByteBuffer]
   private(set) var appliedVersion: UInt64
+  /// `osd_failsafe_full_ratio`, against which health checks the order of the map's ratios.
+  var failsafeRatio = 0.97
 
   /// The first store contents of a new monitor (`--mkfs`): every monitor of a cluster gets the
   /// same, so their services start equal.
-  static func mkfs(monmap: MonMap) -> MonStoreTransaction {
+  static func mkfs(monmap: MonMap, ratios: FullRatios = FullRatios()) -> MonStoreTransaction {
     var t = MonStoreTransaction()
     var map = OSDMap(
       fsid: monmap.fsid,
       crush: (try? CrushLayout.build(hosts: [:], chooseleafType: 1, previous: nil)) ?? CrushMap())
     map.epoch = 1
+    map.fullRatio = ratios.full
+    map.backfillfullRatio = ratios.backfillfull
+    map.nearfullRatio = ratios.nearfull
     OSDMapService(map: map).storeAll(into: &t)
     var encodedMonmap = ByteBuffer()
     monmap.encode(to: &encodedMonmap)
@@ -311,6 +316,8 @@ final class MonServices {
 
   func health(_ status: MonStatus, pgs: PGMapSummary) -> [String: Any] {
     var checks = pgs.healthChecks
+    let full = OSDMapService.fullHealth(osdmap.map, failsafeRatio: failsafeRatio)
+    checks.merge(full.checks) { _, new in new }
     let outOfQuorum = monmap.count - Array(status.quorum).count
     if outOfQuorum > 0 {
       checks["MON_DOWN"] = "\(outOfQuorum)/\(monmap.count) mons down"
@@ -328,7 +335,9 @@ final class MonServices {
       checks["POOL_UNDERSIZED"] =
         "pools with size above up OSDs: \(undersized.joined(separator: ", "))"
     }
-    return ["status": checks.isEmpty ? "HEALTH_OK" : "HEALTH_WARN", "checks": checks]
+    // A full OSD refuses writes: an error, as in Ceph; the rest are warnings.
+    let status = full.error ? "HEALTH_ERR" : checks.isEmpty ? "HEALTH_OK" : "HEALTH_WARN"
+    return ["status": status, "checks": checks, "detail": full.detail]
   }
 
   /// Reloads everything from the store (after a full sync replaced it).
@@ -340,6 +349,14 @@ final class MonServices {
     configKeys = fresh.configKeys
     appliedVersion = fresh.appliedVersion
   }
+}
+
+/// The map's full, backfillfull and nearfull ratios a new cluster starts with (Ceph's
+/// mon_osd_full_ratio, mon_osd_backfillfull_ratio, mon_osd_nearfull_ratio).
+struct FullRatios {
+  var full = 0.95
+  var backfillfull = 0.90
+  var nearfull = 0.85
 }
 
 enum DaemonStoreError: Error, CustomStringConvertible {

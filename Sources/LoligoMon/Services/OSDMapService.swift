@@ -143,6 +143,9 @@ struct OSDMapService {
       case "osd out", "osd in": return try markOutOrIn(fields, prefix: prefix, &pending)
       case "osd set", "osd unset": return try setFlag(fields, set: prefix == "osd set", &pending)
       case "osd pg-temp": return try setPGTemp(fields, &pending)
+      case "osd set-full-ratio", "osd set-backfillfull-ratio", "osd set-nearfull-ratio":
+        return try setRatio(fields, prefix: prefix, &pending)
+      case "osd full-states": return try setFullStates(fields, &pending)
       default:
         return .error(.invalid, "unknown command '\(prefix)'")
       }

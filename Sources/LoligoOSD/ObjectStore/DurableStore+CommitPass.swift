@@ -48,6 +48,11 @@ extension DurableStore {
       case damaged
     }
 
+    /// Files this pass created, and the size each file it wrote past the end had before:
+    /// what a failure gives back at once (on a full device, the space the failed write took).
+    var created: [UInt64] = []
+    var grown: [UInt64: UInt64] = [:]
+
     init(store: DurableStore) { self.store = store }
 
     mutating func apply(_ transaction: StoreTransaction) -> Result<Void, StoreError> {
@@ -56,10 +61,22 @@ extension DurableStore {
       do throws(StoreError) {
         for operation in transaction.operations { try scratch.apply(operation) }
       } catch {
+        scratch.undoFiles(since: self)
         return .failure(error)
       }
       self = scratch
       return .success(())
+    }
+
+    /// Removes the files created and cuts the files grown since `earlier` (no record points
+    /// at those bytes).
+    func undoFiles(since earlier: CommitPass) {
+      for id in created.dropFirst(earlier.created.count) {
+        try? FileManager.default.removeItem(atPath: store.filePath(id))
+      }
+      for (id, size) in grown where earlier.grown[id] == nil && !created.contains(id) {
+        store.truncateFile(id, to: size)
+      }
     }
 
     func collectionExists(_ c: PGID) -> Bool {
@@ -234,6 +251,7 @@ extension DurableStore {
         if r.fileID == 0 {
           if r.inline.isEmpty && r.size == 0 {
             r.fileID = try store.allocateFileID(&batch)
+            created.append(r.fileID)
             try store.writeFile(r.fileID, offset: 0, data: ByteBuffer(), create: true)
             dirtyFiles.insert(r.fileID)
           } else {
@@ -251,6 +269,7 @@ extension DurableStore {
         }
         if end > max(offset, inPlaceFrom) {
           let start = max(offset, inPlaceFrom)
+          if grown[r.fileID] == nil { grown[r.fileID] = inPlaceFrom }
           let tail = data.getSlice(
             at: data.readerIndex + Int(start - offset), length: Int(end - start))!
           try store.writeFile(r.fileID, offset: start, data: tail)
@@ -411,6 +430,7 @@ extension DurableStore {
     /// Gives an inline object a file holding its current bytes.
     mutating func moveToFile(_ r: inout ObjectRecord) throws(StoreError) {
       let id = try store.allocateFileID(&batch)
+      created.append(id)
       try store.writeFile(id, offset: 0, data: ByteBuffer(bytes: r.inline), create: true)
       dirtyFiles.insert(id)
       r.fileID = id
@@ -420,16 +440,26 @@ extension DurableStore {
     /// Makes the pass durable: new file bytes first, then the records (with the deferred
     /// overwrites), then the file changes, in order, and the unlinks.
     mutating func finish() throws(StoreError) {
-      for id in dirtyFiles { try store.syncFile(id) }
+      do throws(StoreError) {
+        for id in dirtyFiles { try store.syncFile(id) }
+      } catch {
+        undoFiles(since: CommitPass(store: store))
+        throw error
+      }
       if store.failBeforeCommit { throw .io("simulated crash before the commit") }
-      for key in store.takeAppliedDeferred() { batch.delete(key) }
+      let applied = store.takeAppliedDeferred()
+      for key in applied { batch.delete(key) }
       // Readers that find record and bytes disagreeing wait for the end of this.
       store.applyLock.lock()
       defer { store.applyLock.unlock() }
       do {
         try store.db.apply(batch, sync: true)
       } catch {
-        throw .io("\(error)")
+        // Nothing of the pass is committed: its files go, and the applied deferred writes
+        // are deleted with the next batch.
+        undoFiles(since: CommitPass(store: store))
+        store.noteApplied(applied)
+        throw DurableStore.storeError(error)
       }
       if store.stopAfterCommit { throw .io("simulated crash after the commit") }
       var synced = Set<UInt64>()

@@ -39,6 +39,9 @@ import NIOCore
 public final class DurableStore: ObjectStore, @unchecked Sendable {
   public let kind = "durable"
   public static let inlineLimit = 64 << 10
+  /// RocksDB's memtable: small objects live in it, and their log beside it, until a flush;
+  /// RocksDB's 64 MiB (twice, with the log) would take a good part of a small disk.
+  static let memtableBytes = 16 << 20
 
   public let directory: String
   public let maxObjectSize: UInt64
@@ -55,6 +58,14 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   private let queueLock = NSCondition()
   private var queue: [Queued] = []
   private var stopping = false
+  /// Data bytes submitted and not yet committed: counted as used by `space()`, so room is
+  /// not promised twice while the commit thread catches up.
+  private var queuedBytes: UInt64 = 0
+  /// With `stopAtFirstFailure`, the failure that stopped the store: every later transaction
+  /// fails with it.
+  private var failure: StoreError?
+  /// Whether the first failed transaction stops the store (see `init`).
+  public let stopAtFirstFailure: Bool
   private var thread: Thread?
   private var nextFileID: UInt64
   private var nextDeferred: UInt64 = 0
@@ -96,19 +107,28 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   /// be used (no RocksDB, one RocksDB will not open, a counter or format marker that is not
   /// what it must be) is a clear error, never a crash; a damaged object record is found when
   /// the object is read.
+  ///
+  /// With `stopAtFirstFailure` (an OSD's store), a transaction that fails ends the store's
+  /// life: it and every transaction after it fail, none of them reaches the disk, so the
+  /// disk holds exactly the transactions before it — what an OSD rebuilds its state from,
+  /// since the state it kept in memory counted on the failed one. Without it (tools,
+  /// tests), each transaction succeeds or fails on its own.
   public init(
-    directory: String, maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default
+    directory: String, maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default,
+    stopAtFirstFailure: Bool = false
   ) throws(StoreError) {
     self.directory = directory
     self.dataDirectory = directory + "/data"
     self.maxObjectSize = maxObjectSize
     self.checksums = checksums
+    self.stopAtFirstFailure = stopAtFirstFailure
     guard FileManager.default.fileExists(atPath: directory + "/meta") else {
       throw .io("no store at \(directory) (was the OSD created with --mkfs?)")
     }
     let db: RocksDB
     do {
-      db = try RocksDB(path: directory + "/meta")
+      db = try RocksDB(
+        path: directory + "/meta", options: .init(writeBufferSize: Self.memtableBytes))
     } catch {
       throw .corrupt("cannot open \(directory)/meta: \(error)")
     }
@@ -159,20 +179,24 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     _ transaction: StoreTransaction,
     onCommit: @escaping @Sendable (Result<Void, StoreError>) -> Void
   ) {
-    guard enqueue(.transaction(transaction, onCommit)) else {
-      onCommit(.failure(.io("store is closed")))
-      return
+    if let refused = enqueue(.transaction(transaction, onCommit)) {
+      onCommit(.failure(refused))
     }
   }
 
-  /// False once the store is closing.
-  private func enqueue(_ item: Queued) -> Bool {
+  /// Nil once queued, else why not: the store is closing, or (for a transaction) a failure
+  /// stopped it.
+  private func enqueue(_ item: Queued) -> StoreError? {
     queueLock.lock()
     defer { queueLock.unlock() }
-    if stopping { return false }
+    if stopping { return .io("store is closed") }
+    if case .transaction(let transaction, _) = item {
+      if let failure { return failure }
+      queuedBytes += UInt64(transaction.dataBytes)
+    }
     queue.append(item)
     queueLock.signal()
-    return true
+    return nil
   }
 
   /// Runs `body` on the commit thread between two passes (nothing half applied) and returns
@@ -180,7 +204,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
   func onCommitThread<T>(_ body: @escaping () throws(StoreError) -> T) throws(StoreError) -> T {
     let done = NSCondition()
     var result: Result<T, StoreError>?
-    let queued = enqueue(
+    let refused = enqueue(
       .task {
         let value: Result<T, StoreError>
         do throws(StoreError) { value = .success(try body()) } catch { value = .failure(error) }
@@ -189,11 +213,32 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         done.signal()
         done.unlock()
       })
-    guard queued else { throw .io("store is closed") }
+    if let refused { throw refused }
     done.lock()
     while result == nil { done.wait() }
     done.unlock()
     return try result!.get()
+  }
+
+  /// The file system's size and free bytes (statvfs of the store's directory), less what is
+  /// queued.
+  public func space() -> StoreSpace {
+    var fs = statvfs()
+    guard statvfs(directory, &fs) == 0 else { return StoreSpace(total: 0, available: 0) }
+    let unit = UInt64(fs.f_frsize)
+    queueLock.lock()
+    let queued = queuedBytes
+    queueLock.unlock()
+    let free = UInt64(fs.f_bavail) * unit
+    return StoreSpace(
+      total: UInt64(fs.f_blocks) * unit, available: free > queued ? free - queued : 0)
+  }
+
+  /// The failure that stopped the store, if one did.
+  public var stoppedBy: StoreError? {
+    queueLock.lock()
+    defer { queueLock.unlock() }
+    return failure
   }
 
   // MARK: commit thread
@@ -215,30 +260,57 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
         case .transaction(let transaction, let callback):
           batch.append((transaction, callback))
         case .task(let task):
-          if !batch.isEmpty { commit(batch) }
+          if !batch.isEmpty { commitOrFail(batch) }
           batch.removeAll()
           task()
         }
       }
-      if !batch.isEmpty { commit(batch) }
+      if !batch.isEmpty { commitOrFail(batch) }
     }
   }
 
-  /// Applies a batch of transactions; each succeeds or fails on its own, all successful ones
-  /// become durable together.
+  /// Commits the batch, or fails it whole once a failure has stopped the store.
+  private func commitOrFail(
+    _ batch: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)]
+  ) {
+    guard let stopped = stoppedBy else { return commit(batch) }
+    settle(bytes: batch.reduce(0) { $0 + $1.0.dataBytes })
+    for (_, callback) in batch { callback(.failure(stopped)) }
+  }
+
+  /// Applies a batch of transactions; each succeeds or fails on its own (or, stopping at the
+  /// first failure, those after a failed one fail with it), all successful ones become
+  /// durable together.
   private func commit(_ batch: [(StoreTransaction, @Sendable (Result<Void, StoreError>) -> Void)]) {
     var pass = CommitPass(store: self)
     var results: [Result<Void, StoreError>] = []
+    var stoppedBy: StoreError?
     for (transaction, _) in batch {
-      results.append(pass.apply(transaction))
+      if let stoppedBy {
+        results.append(.failure(stoppedBy))
+        continue
+      }
+      let result = pass.apply(transaction)
+      if stopAtFirstFailure, case .failure(let error) = result { stoppedBy = error }
+      results.append(result)
     }
     do throws(StoreError) {
       try pass.finish()
     } catch {
-      for (_, callback) in batch { callback(.failure(error)) }
-      return
+      if stopAtFirstFailure { stoppedBy = stoppedBy ?? error }
+      results = batch.map { _ in .failure(stoppedBy ?? error) }
     }
+    // Stopped before anyone hears of the failure: nothing submitted later can commit.
+    settle(bytes: batch.reduce(0) { $0 + $1.0.dataBytes }, failure: stoppedBy)
     for (index, (_, callback)) in batch.enumerated() { callback(results[index]) }
+  }
+
+  /// A batch is done: its bytes are no longer queued; a failure stops the store.
+  private func settle(bytes: Int, failure stoppedBy: StoreError? = nil) {
+    queueLock.lock()
+    queuedBytes -= min(queuedBytes, UInt64(bytes))
+    if let stoppedBy, failure == nil { failure = stoppedBy }
+    queueLock.unlock()
   }
 
   // MARK: files
@@ -308,7 +380,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     throws(StoreError)
   {
     let fd = open(filePath(id), O_WRONLY | (create ? O_CREAT : 0), 0o644)
-    guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw Self.fileError("open \(filePath(id))", errno) }
     defer { Foundation.close(fd) }
     let total = data.readableBytes
     let failure: Int32 = data.withUnsafeReadableBytes { bytes in
@@ -324,7 +396,19 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
       }
       return 0
     }
-    if failure != 0 { throw .io("write \(filePath(id)): \(String(cString: strerror(failure)))") }
+    if failure != 0 { throw Self.fileError("write \(filePath(id))", failure) }
+  }
+
+  /// A file call's errno as a store error: ENOSPC (and EDQUOT) say the device is full.
+  static func fileError(_ what: String, _ code: Int32) -> StoreError {
+    let text = "\(what): \(String(cString: strerror(code)))"
+    return code == ENOSPC || code == EDQUOT ? .noSpace(text) : .io(text)
+  }
+
+  /// A RocksDB error as a store error; RocksDB words ENOSPC as the system does.
+  static func storeError(_ error: KVError) -> StoreError {
+    let text = "\(error)"
+    return text.contains(String(cString: strerror(ENOSPC))) ? .noSpace(text) : .io(text)
   }
 
   func extendFile(_ id: UInt64, to size: UInt64) throws(StoreError) {
@@ -341,9 +425,7 @@ public final class DurableStore: ObjectStore, @unchecked Sendable {
     let fd = open(filePath(id), O_RDONLY)
     guard fd >= 0 else { throw .io("open \(filePath(id)): \(String(cString: strerror(errno)))") }
     defer { Foundation.close(fd) }
-    guard fdatasync(fd) == 0 else {
-      throw .io("fdatasync \(filePath(id)): \(String(cString: strerror(errno)))")
-    }
+    guard fdatasync(fd) == 0 else { throw Self.fileError("fdatasync \(filePath(id))", errno) }
   }
 
   /// Deletes data files that no object record names (left by a crash mid-commit). None while

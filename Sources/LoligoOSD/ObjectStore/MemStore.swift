@@ -34,12 +34,27 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
     var mtime: UInt64 = 0
   }
 
+  /// The size it reports (`memstore_device_bytes`): RAM has no file system to ask.
+  public let capacity: UInt64
+
   private let lock = NIOLock()
   private var store: [PGID: [ObjectID: Object]] = [:]
+  /// Bytes of object data held, kept as transactions apply (summing them per call would
+  /// cost a walk of every object on each write).
+  private var dataBytes: UInt64 = 0
 
-  public init(maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default) {
+  public init(
+    maxObjectSize: UInt64 = 1 << 30, checksums: StoreChecksums = .default,
+    capacity: UInt64 = 1 << 30
+  ) {
     self.maxObjectSize = maxObjectSize
     self.checksums = checksums
+    self.capacity = capacity
+  }
+
+  public func space() -> StoreSpace {
+    let used = lock.withLock { dataBytes }
+    return StoreSpace(total: capacity, available: capacity > used ? capacity - used : 0)
   }
 
   public func submit(
@@ -119,8 +134,10 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       case .ensureCollection(let c):
         if store[c] == nil { store[c] = [:] }
       case .removeCollection(let c):
+        release(store[c]?.values.map { $0 } ?? [])
         store[c] = nil
       case .removeObjects(let c, let kept):
+        release(store[c]?.filter { $0.key != kept }.map(\.value) ?? [])
         store[c] = store[c]?.filter { $0.key == kept }
       case .touch(let c, let o):
         object(c, o).mtime = now
@@ -148,6 +165,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
           MemStore.truncate(&$0, to: Int(size))
         }
       case .remove(let c, let o):
+        release(store[c]?[o].map { [$0] } ?? [])
         store[c]?[o] = nil
       case .setXattr(let c, let o, let name, let value):
         let target = object(c, o)
@@ -169,7 +187,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
 
   /// New content for the whole object: its crc when given, else its block crcs.
   private func replace(_ target: Object, with data: ByteBuffer, crc: UInt32?) {
-    target.data = MemStore.owned(data)
+    resize(target) { $0.data = MemStore.owned(data) }
     target.crc = crc
     target.blockCRCs =
       checksums.enabled && crc == nil ? BlockCRC.compute(data, shift: checksums.blockShift) : nil
@@ -183,7 +201,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
   ) {
     guard checksums.enabled else {
       target.crc = nil
-      body(&target.data)
+      resize(target) { body(&$0.data) }
       return
     }
     // Worked out while the whole crc is still known, so damage is not taken for data.
@@ -206,7 +224,7 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
       }
       if bad { damaged.insert(index) }
     }
-    body(&target.data)
+    resize(target) { body(&$0.data) }
     let newSize = target.data.readableBytes
     let count = BlockCRC.count(size: UInt64(newSize), shift: shift)
     if crcs.count > count { crcs.removeLast(crcs.count - count) }
@@ -283,6 +301,18 @@ public final class MemStore: ObjectStore, @unchecked Sendable {  // objects unde
         "\(o): data at offset \(at) (bytes \(at)..<\(min(at + block, size))) fails its "
           + "crc32c (stored \(BlockCRC.hex(bad.stored)), read \(BlockCRC.hex(bad.computed)))")
     }
+  }
+
+  /// Changes an object's data, keeping `dataBytes` in step.
+  private func resize(_ target: Object, _ change: (Object) -> Void) {
+    let before = UInt64(target.data.readableBytes)
+    change(target)
+    dataBytes = dataBytes - min(before, dataBytes) + UInt64(target.data.readableBytes)
+  }
+
+  private func release(_ objects: [Object]) {
+    let freed = objects.reduce(0) { $0 + UInt64($1.data.readableBytes) }
+    dataBytes -= min(freed, dataBytes)
   }
 
   static func write(_ data: ByteBuffer, at offset: Int, into content: inout ByteBuffer) {

@@ -38,6 +38,9 @@ public protocol ObjectStore: AnyObject, Sendable {
   /// How many objects a collection holds and their bytes (for statistics).
   func usage(_ collection: PGID) throws(StoreError) -> (objects: Int, bytes: UInt64)
   func collectionExists(_ collection: PGID) -> Bool
+  /// The store's capacity and what is free of it, bytes queued for the store and not yet
+  /// written counting as used (Ceph's `statfs`).
+  func space() -> StoreSpace
 
   /// Tests and `injectdataerr` (Ceph's admin command): flips up to 4 bytes of this copy's data
   /// from `offset` where the store keeps them, leaving every checksum as it is, so the next
@@ -87,6 +90,27 @@ public struct StoreDamage: Sendable, Equatable {
   }
 }
 
+/// An object store's size and free bytes (Ceph's `store_statfs_t`, the parts used here).
+public struct StoreSpace: Sendable, Equatable {
+  public var total: UInt64
+  public var available: UInt64
+
+  public init(total: UInt64, available: UInt64) {
+    self.total = total
+    self.available = min(available, total)
+  }
+
+  public var used: UInt64 { total - available }
+
+  /// used/total (0 for a store of no size), what the full ratios are compared with.
+  public var ratio: Double { total == 0 ? 0 : Double(used) / Double(total) }
+
+  /// The ratio once `bytes` more are stored.
+  public func ratio(adding bytes: UInt64) -> Double {
+    total == 0 ? 0 : Double(used.addingReportingOverflow(bytes).partialValue) / Double(total)
+  }
+}
+
 public struct ObjectStat: Sendable, Equatable {
   public var size: UInt64
   /// Modification time, nanoseconds since the epoch.
@@ -107,6 +131,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
   case io(String)
   case corrupt(String)
   case invalid(String)
+  /// The file system under the store is out of space (ENOSPC from it or from RocksDB).
+  case noSpace(String)
 
   public var description: String {
     switch self {
@@ -118,6 +144,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .io(let why): return "store I/O error: \(why)"
     case .corrupt(let why): return "store corrupt: \(why)"
     case .invalid(let why): return "invalid: \(why)"
+    case .noSpace(let why): return "no space left on the store's device: \(why)"
     }
   }
 
@@ -129,6 +156,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case .tooLarge: return -27  // EFBIG
     case .io, .corrupt: return -5  // EIO
     case .invalid: return -22  // EINVAL
+    case .noSpace: return -28  // ENOSPC
     }
   }
 }

@@ -171,10 +171,12 @@ struct PoolCommand: ParsableCommand {
 struct OSDCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "osd",
-    abstract: "The OSD map: dump, tree; mark OSDs down, out, in; set and unset cluster flags.",
+    abstract:
+      "The OSD map: dump, tree, df; mark OSDs down, out, in; cluster flags; full ratios.",
     subcommands: [
-      Dump.self, Tree.self, Mark.self, MarkOut.self, MarkIn.self, SetFlag.self, UnsetFlag.self,
-      PGTemp.self,
+      Dump.self, Tree.self, DF.self, Mark.self, MarkOut.self, MarkIn.self, SetFlag.self,
+      UnsetFlag.self, PGTemp.self, SetFullRatio.self, SetBackfillfullRatio.self,
+      SetNearfullRatio.self,
     ])
 
   struct Dump: ParsableCommand {
