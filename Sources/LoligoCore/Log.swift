@@ -74,12 +74,36 @@ public final class Log: @unchecked Sendable {
       format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
       tm.tm_hour, tm.tm_min, tm.tm_sec, Int(ts.tv_nsec / 1000))
     let line =
-      "\(stamp) \(loligo_thread_id()) \(level < 0 ? "ERR" : String(level)) \(subsystem): \(text)\n"
+      "\(stamp) \(loligo_thread_id()) \(level < 0 ? "ERR" : String(level)) \(subsystem): "
+      + "\(Log.oneLine(text))\n"
     let sink = lock.withLock {
       handle.write(Data(line.utf8))
       return self.sink
     }
     sink?(line)
+  }
+}
+
+extension Log {
+  /// `text` with control characters written as `\xNN`: messages carry names and keys a peer
+  /// chose (object names, store keys), and a NUL, newline or escape sequence in them must not
+  /// split a log line, forge one, or make the log a binary file to grep.
+  public static func oneLine(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: isControl) else { return text }
+    var out = ""
+    out.reserveCapacity(text.utf8.count + 8)
+    for scalar in text.unicodeScalars {
+      if isControl(scalar) {
+        out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+      } else {
+        out.unicodeScalars.append(scalar)
+      }
+    }
+    return out
+  }
+
+  private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
   }
 }
 
