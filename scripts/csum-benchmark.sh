@@ -240,6 +240,25 @@ print("| shape | IOPS | cost | CPU per op, OSDs + client | cost | CPU per op, OS
       "| per-round CPU cost (OSDs + client) |")
 print("|---|---|---|---|---|---|---|---|---|")
 print("\n".join(rows))
+# Pooled: every round's ops over every round's seconds and CPU, per setting. Steadier than
+# medians of rounds when single rounds swing with the machine.
+print("\n## Reads: pooled over all rounds (crc32c / none)\n")
+print("| shape | IOPS | cost | CPU per op, OSDs + client | cost | target |")
+print("|---|---|---|---|---|---|")
+for bs in ("4K", "4M"):
+    for mode in ("seq", "rand"):
+        tot = {}
+        for x in runs:
+            if x["block"] == bs and x["mode"] == mode and x["ok"] and x["ops"]:
+                t = tot.setdefault(x["csum"], [0, 0.0, 0.0])
+                t[0] += x["ops"]; t[1] += x["seconds"]; t[2] += x["osd_cpu_s"] + x["client_cpu_s"]
+        if "on" not in tot or "off" not in tot:
+            continue
+        (n1, s1, c1), (n0, s0, c0) = tot["on"], tot["off"]
+        name, scale = unit[bs]
+        print(f"| {bs} {mode} | {n1 / s1:.0f} / {n0 / s0:.0f} | {1 - (n1 / s1) / (n0 / s0):+.1%} "
+              f"| {c1 / n1 * scale:.1f} / {c0 / n0 * scale:.1f} {name} "
+              f"| {(c1 / n1) / (c0 / n0) - 1:+.1%} | < {target[bs]:.0%} |")
 print("\n## Every run\n")
 print("| round | shape | checksums | IOPS | MB/s | avg lat ms | ops | s | OSD CPU s | client CPU s "
       "| load (1 min) |")
