@@ -37,6 +37,13 @@ extension PGState {
         // A resend of a logged write: answer it once it is (or as it already is) complete.
         if inFlight[version] != nil {
           inFlight[version]!.tokens.append(op.token)
+        } else if lacksCopies(object) {
+          // Logged is not stored: the copies that applied it may all be gone or damaged (the
+          // object unfound), so, as Ceph's do_op, the answer waits until the object is
+          // recovered here and pushed to every copy lacking it. Else a write no one
+          // acknowledged would be acknowledged with its data on no readable copy.
+          waitingForObject[object, default: []].append(op)
+          recoverFirst(object, &env)
         } else {
           env.outputs.append(.reply(token: op.token, result: 0))
         }
@@ -52,13 +59,7 @@ extension PGState {
       }
       // A change waits for the copies lacking the object to get it; a delete need not (it
       // leaves every copy without the object, and clears what they lack).
-      if !mutation.deletes,
-        missing.contains(object)
-          || members.contains(where: {
-            !$0.value.isBackfillTarget && $0.value.missing.contains(object)
-              && !pushSent(object, to: $0.key)
-          })
-      {
+      if !mutation.deletes, lacksCopies(object) {
         waitingForObject[object, default: []].append(op)
         recoverFirst(object, &env)
         return
@@ -97,6 +98,16 @@ extension PGState {
   /// Entries trimmed at once beyond the target (so a trim, and the info it changes, is not a
   /// store write on every op).
   static func trimBatch(_ keep: Int) -> Int { max(8, keep / 8) }
+
+  /// Whether this copy, or a member's (not a backfill target's) not yet pushed, lacks the
+  /// object: a write to it, or the answer to a resent one, waits for its recovery.
+  func lacksCopies(_ object: ObjectID) -> Bool {
+    missing.contains(object)
+      || members.contains(where: {
+        !$0.value.isBackfillTarget && $0.value.missing.contains(object)
+          && !pushSent(object, to: $0.key)
+      })
+  }
 
   func pushSent(_ object: ObjectID, to osd: Int32) -> Bool {
     if case .pushing(let targets) = recovering[object] { return targets.contains(osd) }

@@ -68,6 +68,18 @@ struct PeeringChecker {
       let version = osd.core?.pgs[pgid]?.log.version(of: request.reqid)
     {
       history[object]![index].version = version
+      // Acknowledged means stored: some running OSD holds a readable copy at this version or
+      // a later one (a logged write whose only copies are gone or damaged is not stored).
+      if request.kind != .delete,
+        !sim.osds.contains(where: { other in
+          guard other.running, let copy = other.disk.pgs[pgid]?.objects[object] else {
+            return false
+          }
+          return !copy.corrupt && copy.version >= version
+        })
+      {
+        fail("write \(request.reqid) to \(object) at \(version) acknowledged with no readable copy")
+      }
     }
   }
 

@@ -670,15 +670,17 @@ final class PeeringSim {
     let (pgid, object) = rng.pick(candidates)
     let damaged = osds.contains { $0.disk.pgs[pgid]?.objects[object]?.corrupt == true }
     guard !damaged, let version = osd.disk.pgs[pgid]?.objects[object]?.version else { return }
-    // Damage only what a good copy elsewhere can heal: a lone copy damaged is a lost object,
-    // which no store can prevent and the simulation would report as a lost write.
-    let healable = osds.contains { other in
+    // Damage only what good copies elsewhere can heal, even after one more fault: a lone copy
+    // damaged is a lost object, and so is a damaged copy whose one good twin is then lost (a
+    // memory disk returning empty; Ceph leaves such an object unfound for an operator's
+    // mark_unfound_lost). Neither is a fault any store survives.
+    let goodElsewhere = osds.filter { other in
       guard other.id != osd.id, other.running,
         let copy = other.disk.pgs[pgid]?.objects[object]
       else { return false }
       return copy.version == version && !copy.corrupt
-    }
-    guard healable else { return }
+    }.count
+    guard goodElsewhere >= 2 else { return }
     log("corrupt \(object) on osd.\(osd.id)")
     osd.disk.corrupt(pgid, object)
   }
