@@ -7,12 +7,13 @@
 #   ./bench.sh monitor-benchmark     monitors side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh pool-benchmark        pools (rados bench) side by side with Ceph 16.2 (scripts/)
 #   ./bench.sh recovery-benchmark    one OSD out then in under load, side by side with Ceph 16.2
+#   ./bench.sh csum-benchmark        what checksums at rest cost reads (durable store, on / off)
 #   ./bench.sh tracing-benchmark     what the LTTng tracepoints cost, off / no session / recording
 #   ./bench.sh rdma-benchmark        perf-msgr over RDMA (soft-verbs) vs TCP, msgs/s and CPU
 set -euo pipefail
 cd "$(dirname "$0")"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-quick}" in
   -h|--help|help)
@@ -47,6 +48,11 @@ case "${1:-quick}" in
     shift
     scripts/setup.sh
     exec scripts/recovery-benchmark.sh "$@"
+    ;;
+  csum-benchmark)
+    shift
+    scripts/setup.sh --bench
+    exec scripts/csum-benchmark.sh "$@"
     ;;
   tracing-benchmark)
     shift

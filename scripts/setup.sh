@@ -11,7 +11,7 @@ set -euo pipefail
 packages=(libisal-dev librocksdb-dev python3 liblttng-ust-dev lttng-tools babeltrace2
   libibverbs-dev librdmacm-dev ibverbs-providers)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(sockperf iperf3 perftest ibverbs-utils)
+  packages+=(sockperf iperf3 perftest ibverbs-utils linux-perf)
 fi
 
 missing=()
