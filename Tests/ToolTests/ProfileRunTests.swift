@@ -96,7 +96,9 @@ final class ProfileRunTests: ProfileTestCase {
       XCTAssertEqual(result["schema"] as? String, "loligo.rados-bench/1")
       XCTAssertEqual(result["per_second_csv"] as? String, "per-second.csv")
       XCTAssertEqual((result["parameters"] as? [String: Any])?["mode"] as? String, name)
-      XCTAssertEqual((result["result"] as? [String: Any])?["iops"] as? Double, figures["iops"])
+      // The same figure, written by two JSON writers: equal up to the last digit printed.
+      let iops = try XCTUnwrap((result["result"] as? [String: Any])?["iops"] as? Double)
+      XCTAssertEqual(iops, figures["iops"] ?? 0, accuracy: iops * 1e-12)
       let csv = try text(run.appendingPathComponent("\(prefix)/per-second.csv"))
       XCTAssertTrue(csv.hasPrefix("sec,cur_ops,started,finished,"), csv)
       let output = try text(run.appendingPathComponent("\(prefix)/output.txt"))
