@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import NIOCore
 import NIOPosix
@@ -6,15 +7,19 @@ import NIOPosix
 /// answered with what `render` returns (text exposition, `PrometheusText`), then closed.
 /// Whoever connects is a stranger: the request head is bounded, anything but `GET /metrics` is
 /// refused with a status, garbage gets a 400, and a connection that does not finish its
-/// request within `idleTimeout` is closed.
+/// request within `idleTimeout` is closed; beyond `maxConnections` open at once, new ones are
+/// closed at once (a scraper needs one).
 public final class MetricsServer: Sendable {
   public typealias Render = @Sendable () -> String
 
   /// Longest request head (request line and headers) read before answering 431.
   static let maxRequestBytes = 8192
   static let idleTimeout = TimeAmount.seconds(10)
+  static let maxConnections = 32
 
   private let channel: any Channel
+  /// Connections open now.
+  private let open = ManagedAtomic<Int>(0)
   /// Where it listens (the port is the one bound when 0 was asked).
   public let host: String
   public let port: Int
@@ -27,8 +32,13 @@ public final class MetricsServer: Sendable {
       channel = try ServerBootstrap(group: group)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .serverChannelOption(.backlog, value: 16)
-        .childChannelInitializer { channel in
-          channel.eventLoop.makeCompletedFuture {
+        .childChannelInitializer { [open] channel in
+          guard open.loadThenWrappingIncrement(ordering: .relaxed) < Self.maxConnections else {
+            open.wrappingDecrement(ordering: .relaxed)
+            return channel.close()
+          }
+          channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
+          return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(render: render))
           }
         }

@@ -1,9 +1,12 @@
 import Foundation
 
 /// One HTTP exchange with 127.0.0.1:port over a plain socket: sends `request` as it is (so a
-/// test can send garbage) and reads until the server closes. Returns the status code (0 when
-/// the answer has no status line) and the body.
-func httpExchange(port: Int, request: [UInt8], timeout: Int = 10) -> (status: Int, body: String)? {
+/// test can send garbage) and reads until the server closes or `timeout` seconds pass without
+/// a byte. Returns the status code (0 when the answer has no status line), the body, and
+/// whether the server closed the connection.
+func httpExchange(port: Int, request: [UInt8], timeout: Int = 10) -> (
+  status: Int, body: String, closed: Bool
+)? {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   guard fd >= 0 else { return nil }
   defer { close(fd) }
@@ -22,23 +25,27 @@ func httpExchange(port: Int, request: [UInt8], timeout: Int = 10) -> (status: In
   _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
   var reply: [UInt8] = []
   var buffer = [UInt8](repeating: 0, count: 65536)
+  var closed = false
   while true {
     let n = recv(fd, &buffer, buffer.count, 0)
-    guard n > 0 else { break }
+    guard n > 0 else {
+      closed = n == 0 || errno == ECONNRESET
+      break
+    }
     reply += buffer[0..<n]
   }
   let text = String(decoding: reply, as: UTF8.self)
-  guard let headEnd = text.range(of: "\r\n\r\n") else { return (0, text) }
+  guard let headEnd = text.range(of: "\r\n\r\n") else { return (0, text, closed) }
   let statusLine = text[..<headEnd.lowerBound].split(separator: "\r\n").first ?? ""
   let words = statusLine.split(separator: " ")
   let status = words.count >= 2 && words[0].hasPrefix("HTTP/1.") ? Int(words[1]) ?? 0 : 0
-  return (status, String(text[headEnd.upperBound...]))
+  return (status, String(text[headEnd.upperBound...]), closed)
 }
 
 /// `GET /metrics`: the body when the answer is 200.
 func scrapeMetrics(port: Int) -> String? {
   guard
-    let (status, body) = httpExchange(
+    let (status, body, _) = httpExchange(
       port: port, request: Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)),
     status == 200
   else { return nil }

@@ -87,6 +87,11 @@ final class MetricsToolTests: XCTestCase {
       let answer = try XCTUnwrap(httpExchange(port: port, request: request), what)
       XCTAssertEqual(answer.status, expected, what)
     }
+    // Half a request, then silence: the server closes the connection (after 10 s), before
+    // the client's own 30 s are up.
+    let idle = try XCTUnwrap(httpExchange(port: port, request: Array("GET /met".utf8), timeout: 30))
+    XCTAssertTrue(idle.closed, "an idle connection stayed open")
+    XCTAssertEqual(idle.status, 0)
     // Random bytes without an end of head: refused once too long, else closed when idle.
     var random = SystemRandomNumberGenerator()
     let noise = (0..<9000).map { _ in UInt8.random(in: 0...255, using: &random) }
