@@ -7,21 +7,10 @@ import Foundation
 func httpExchange(port: Int, request: [UInt8], timeout: Int = 10) -> (
   status: Int, body: String, closed: Bool
 )? {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  guard fd >= 0 else { return nil }
+  guard let fd = openConnection(port: port) else { return nil }
   defer { close(fd) }
   var tv = timeval(tv_sec: timeout, tv_usec: 0)
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-  var addr = sockaddr_in()
-  addr.sin_family = sa_family_t(AF_INET)
-  addr.sin_port = in_port_t(UInt16(port).bigEndian)
-  addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-  let connected = withUnsafePointer(to: &addr) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-    }
-  }
-  guard connected == 0 else { return nil }
   _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
   var reply: [UInt8] = []
   var buffer = [UInt8](repeating: 0, count: 65536)
@@ -40,6 +29,33 @@ func httpExchange(port: Int, request: [UInt8], timeout: Int = 10) -> (
   let words = statusLine.split(separator: " ")
   let status = words.count >= 2 && words[0].hasPrefix("HTTP/1.") ? Int(words[1]) ?? 0 : 0
   return (status, String(text[headEnd.upperBound...]), closed)
+}
+
+/// A TCP connection to 127.0.0.1:port that sends nothing (nil if it cannot connect).
+func openConnection(port: Int) -> Int32? {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { return nil }
+  var addr = sockaddr_in()
+  addr.sin_family = sa_family_t(AF_INET)
+  addr.sin_port = in_port_t(UInt16(port).bigEndian)
+  addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+  let connected = withUnsafePointer(to: &addr) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  guard connected == 0 else {
+    close(fd)
+    return nil
+  }
+  return fd
+}
+
+/// Whether the peer has closed `fd` (a read without waiting finds end of file or a reset).
+func peerHasClosed(_ fd: Int32) -> Bool {
+  var byte: UInt8 = 0
+  let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+  return n == 0 || (n < 0 && errno == ECONNRESET)
 }
 
 /// `GET /metrics`: the body when the answer is 200.

@@ -96,6 +96,16 @@ final class MetricsToolTests: XCTestCase {
     var random = SystemRandomNumberGenerator()
     let noise = (0..<9000).map { _ in UInt8.random(in: 0...255, using: &random) }
     XCTAssertNotNil(httpExchange(port: port, request: noise, timeout: 15))
+    // A flood of silent connections: beyond 32 open at once, the server closes new ones at
+    // once (the 32 it keeps are closed when idle).
+    let flood = (0..<40).compactMap { _ in openConnection(port: port) }
+    XCTAssertEqual(flood.count, 40)
+    sleep(1)
+    let refused = flood.filter(peerHasClosed).count
+    XCTAssertGreaterThanOrEqual(refused, 8)
+    XCTAssertLessThan(refused, 40)
+    for fd in flood { close(fd) }
+    usleep(200_000)
     let scrape = try XCTUnwrap(scrapeMetrics(port: port))
     XCTAssertTrue(scrape.contains("# TYPE loligo_mon_is_leader gauge"), scrape)
   }
