@@ -66,6 +66,10 @@ final class MetricsToolTests: XCTestCase {
     XCTAssertGreaterThan(try XCTUnwrap(metricValue(mon, "loligo_mon_committed_versions_total")), 0)
     XCTAssertGreaterThanOrEqual(try XCTUnwrap(metricValue(mon, "loligo_mon_elections_total")), 1)
     XCTAssertGreaterThan(try XCTUnwrap(metricValue(mon, "loligo_paxos_last_committed")), 0)
+    for osd in ["osd.0", "osd.1"] {
+      XCTAssertEqual(metricValue(mon, #"loligo_osd_up{ceph_daemon="\#(osd)"}"#), 1, mon)
+      XCTAssertEqual(metricValue(mon, #"loligo_osd_in{ceph_daemon="\#(osd)"}"#), 1)
+    }
   }
 
   /// Whoever connects is a stranger: wrong paths, methods, garbage and floods get a status

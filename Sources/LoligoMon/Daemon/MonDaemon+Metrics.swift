@@ -3,7 +3,7 @@ import LoligoDaemon
 
 /// What `GET /metrics` shows of a monitor (`prometheus_port`): its perf counters (commands,
 /// Paxos commits, elections, command latency), its messenger's traffic, its role and epochs,
-/// and, on the leader, which holds the PG map, the cluster's PG states and recovery rate
+/// the OSD map's OSDs up and in, and, on the leader, which holds the PG map, the cluster's PG states and recovery rate
 /// (Ceph's mgr module names: `ceph_pg_active`, ... here `loligo_pg_...`).
 extension MonDaemon {
   public func metrics() -> String {
@@ -16,7 +16,12 @@ extension MonDaemon {
           self.status.role == .leader
           ? self.pgMap.summary(self.services.osdmap.map, now: Self.seconds()) : nil
         // The core's own status: the copy kept for role changes is not refreshed per commit.
-        return MonGauges(status: self.core.status, pgs: summary)
+        let map = self.services.osdmap.map
+        let osds = (0..<map.maxOSD).filter(map.exists).map {
+          (id: $0, up: map.isUp($0), in: map.isIn($0))
+        }
+        return MonGauges(
+          status: self.core.status, pgs: summary, osds: osds, epoch: Int(map.epoch))
       }).wait()
     else { return out.text }
     let status = box.status
@@ -32,6 +37,15 @@ extension MonDaemon {
     out.gauge(
       "loligo_paxos_last_committed", help: "the last committed Paxos version",
       Double(status.lastCommitted))
+    out.gauge("loligo_osdmap_epoch", help: "the OSD map epoch", Double(box.epoch))
+    // Ceph's ceph_osd_up and ceph_osd_in, one sample per OSD of the map.
+    let daemon = { (id: Int32) in [(name: "ceph_daemon", value: "osd.\(id)")] }
+    out.gauge(
+      "loligo_osd_up", help: "1 when the OSD map has the OSD up",
+      box.osds.map { (daemon($0.id), $0.up ? 1 : 0) })
+    out.gauge(
+      "loligo_osd_in", help: "1 when the OSD map has the OSD in",
+      box.osds.map { (daemon($0.id), $0.in ? 1 : 0) })
     if let pgs = box.pgs { Self.write(pgs, to: &out) }
     return out.text
   }
@@ -85,4 +99,6 @@ enum PGMapMetrics {
 struct MonGauges: @unchecked Sendable {  // built on the core loop, then only read by the waiter
   var status: MonStatus
   var pgs: PGMapSummary?
+  var osds: [(id: Int32, up: Bool, in: Bool)]
+  var epoch: Int
 }
