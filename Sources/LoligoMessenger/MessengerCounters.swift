@@ -2,7 +2,9 @@ import Atomics
 
 /// What a messenger has carried, for the daemons' metrics: bytes and frames each way, and
 /// reconnect attempts. Sessions add once per read or write batch, not per frame, so the shared
-/// atomics stay off the per-message path.
+/// atomics stay off the per-message path (perf-msgr 4 KiB, 2 jobs x 16, release, 8 interleaved
+/// rounds with and without them: 103.6k vs 101.2k msgs/s median, client 4.86 vs 4.88 us CPU
+/// per message, i.e. no cost above this machine's noise).
 public final class MessengerCounters: Sendable {
   public let bytesIn = ManagedAtomic<UInt64>(0)
   public let bytesOut = ManagedAtomic<UInt64>(0)
