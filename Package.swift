@@ -121,7 +121,9 @@ let package = Package(
     // daemon plumbing shared by loligo-mon and loligo-osd: pid file, admin socket, counters.
     .target(
       name: "LoligoDaemon",
-      dependencies: ["LoligoCore", .product(name: "Atomics", package: "swift-atomics")] + nio),
+      dependencies: [
+        "LoligoCore", "LoligoMessenger", .product(name: "Atomics", package: "swift-atomics"),
+      ] + nio),
 
     // services: the OSD (object store, PGs, op pipeline, replication).
     .target(
@@ -201,6 +203,8 @@ let package = Package(
         argumentParser,
         .product(name: "TOMLKit", package: "TOMLKit"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
       ]
     ),
 
@@ -229,7 +233,9 @@ let package = Package(
         "LoligoCore", "LoligoConsensus", "LoligoMon", "LoligoMessages", "LoligoPlacement",
         "LoligoClient", .product(name: "NIOCore", package: "swift-nio"),
       ]),
-    .testTarget(name: "LoligoDaemonTests", dependencies: ["LoligoDaemon", "LoligoCore"]),
+    .testTarget(
+      name: "LoligoDaemonTests",
+      dependencies: ["LoligoDaemon", "LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
     .testTarget(
       name: "LoligoOSDTests",
       dependencies: ["LoligoOSD", "LoligoMessages", "LoligoPlacement", "LoligoKV", "LoligoCore"]

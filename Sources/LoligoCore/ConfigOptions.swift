@@ -130,6 +130,13 @@ extension ConfigOption {
   public static let pidFile = ConfigOption(
     "pid_file", .string, default: .string("$run_dir/$name.pid"),
     "File holding a running daemon's pid; `loligo cluster down` stops daemons by it.")
+  public static let prometheusPort = ConfigOption(
+    "prometheus_port", .int(0...65535), default: .int(0),
+    "Port where a daemon serves Prometheus metrics over HTTP (GET /metrics); 0 = off. Usually set per daemon section (`loligo cluster up --metrics` does)."
+  )
+  public static let prometheusAddr = ConfigOption(
+    "prometheus_addr", .string, default: .string("127.0.0.1"),
+    "Address the Prometheus metrics endpoint binds to (with prometheus_port).")
 
   // MARK: monitors and pools
   public static let monLease = ConfigOption(
@@ -272,7 +279,8 @@ extension ConfigOption {
     .msAsyncRdmaReceiveBuffers, .msAsyncRdmaConnectionCredits, .msAsyncRdmaPollingUs,
     .msAsyncRdmaCm, .msRdmaZeroCopyThreshold, .msRdmaZeroCopyInflight, .fsid, .monHost, .publicAddr,
     .runDir, .monData,
-    .osdData, .adminSocket, .pidFile, .monLease, .monElectionTimeout, .monOSDDownOutInterval,
+    .osdData, .adminSocket, .pidFile, .prometheusPort, .prometheusAddr, .monLease,
+    .monElectionTimeout, .monOSDDownOutInterval,
     .monMinOSDMapEpochs, .monPGStatsTimeout, .monOSDNearfullRatio, .monOSDBackfillfullRatio,
     .monOSDFullRatio, .osdMapMessageMax, .osdMapMessageMaxBytes,
     .osdPoolDefaultSize, .osdPoolDefaultMinSize, .osdPoolDefaultPGNum, .osdCrushChooseleafType,

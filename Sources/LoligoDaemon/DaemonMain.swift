@@ -49,10 +49,15 @@ public enum DaemonMain {
   public struct Running {
     public var registerAdminCommands: (AdminSocket) -> Void
     public var stop: () -> Void
-    public init(registerAdminCommands: @escaping (AdminSocket) -> Void, stop: @escaping () -> Void)
-    {
+    /// The daemon's Prometheus exposition, served when `prometheus_port` is set.
+    public var metrics: MetricsServer.Render
+    public init(
+      registerAdminCommands: @escaping (AdminSocket) -> Void, stop: @escaping () -> Void,
+      metrics: @escaping MetricsServer.Render
+    ) {
       self.registerAdminCommands = registerAdminCommands
       self.stop = stop
+      self.metrics = metrics
     }
   }
 
@@ -67,6 +72,7 @@ public enum DaemonMain {
     let running: Running
     let pidFile: PidFile
     let admin: AdminSocket
+    var metrics: MetricsServer?
     do {
       try context.setUpLogging()
       pidFile = try PidFile(path: context.path(.pidFile))
@@ -74,13 +80,25 @@ public enum DaemonMain {
       admin = AdminSocket(path: context.path(.adminSocket))
       running.registerAdminCommands(admin)
       try admin.start(group: adminGroup)
+      let port = context.config.int(.prometheusPort)
+      if port > 0 {
+        metrics = try MetricsServer(
+          host: context.config.string(.prometheusAddr), port: port, group: adminGroup,
+          render: running.metrics)
+      }
     } catch {
       Log.shared.error(subsystem, "\(context.entity): \(error)")
       ToolSupport.fail(tool, "\(context.entity): \(error)")
     }
     Log.shared.log(subsystem, 0) { "\(context.entity) started (pid \(getpid()), \(describe))" }
+    if let metrics {
+      Log.shared.log(subsystem, 0) {
+        "\(context.entity) metrics at http://\(metrics.host):\(metrics.port)/metrics"
+      }
+    }
     let signal = ToolSupport.waitForTermination()
     Log.shared.log(subsystem, 0) { "\(context.entity) stopping on signal \(signal)" }
+    metrics?.stop()
     admin.stop()
     running.stop()
     try? adminGroup.syncShutdownGracefully()

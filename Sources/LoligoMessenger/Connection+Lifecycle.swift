@@ -136,6 +136,7 @@ extension Connection {
       return
     }
     let delay = backoff(attempt: failedAttempts, afterReady: wasReady)
+    messenger.counters.add(messenger.counters.reconnects, 1)
     reconnectTask = loop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
       if self.state == .standby { self.startConnect() }
     }

@@ -14,6 +14,7 @@ extension Connection: TransportStreamDelegate {
   public func streamDidReceive(_ buffer: ByteBuffer) {
     guard state != .closed, stream != nil else { return }
     MsgrTrace.read(conn: id, bytes: buffer.readableBytes)
+    messenger.counters.add(messenger.counters.bytesIn, buffer.readableBytes)
     if injector.enabled && injector.shouldFail() {
       fault("injected socket failure on read")
       return
@@ -26,8 +27,11 @@ extension Connection: TransportStreamDelegate {
         guard let banner = try decoder.readBanner() else { return }
         try receivedBanner(banner)
       }
+      var frames = 0
+      defer { messenger.counters.add(messenger.counters.framesIn, frames) }
       while stream != nil, state != .closed, state != .standby, let frame = try decoder.nextFrame()
       {
+        frames += 1
         if state == .ready {
           try handleSessionFrame(frame)
         } else {
@@ -151,6 +155,8 @@ extension Connection: TransportStreamDelegate {
     out.clear()
     out.reserveCapacity(min(estimateBatchBytes(), 256 << 10))
     var index = sent.index(sent.startIndex, offsetBy: writtenCount)
+    let firstWritten = writtenCount
+    var bytes = 0
     while index != sent.endIndex {
       let entry = sent[index]
       let message = entry.message
@@ -159,6 +165,7 @@ extension Connection: TransportStreamDelegate {
         header: message.header(seq: entry.seq, ackSeq: inSeq), front: message.front,
         middle: message.middle, data: message.data, dataCRC: message.dataCRC, into: &out
       ) { head, data in
+        bytes += head.readableBytes + data.readableBytes
         stream.write(head)
         stream.write(data)
         head = stream.allocator.buffer(capacity: 64)
@@ -167,6 +174,8 @@ extension Connection: TransportStreamDelegate {
       writtenCount += 1
     }
     ackedInSeq = inSeq
+    messenger.counters.add(messenger.counters.framesOut, writtenCount - firstWritten)
+    messenger.counters.add(messenger.counters.bytesOut, bytes + out.readableBytes)
     if out.readableBytes > 0 { stream.write(out) }
     outBuffer = out
     if policy.lossy {

@@ -25,6 +25,8 @@ public final class Messenger: @unchecked Sendable {
   public let maxQueuedBytes: Int
   let transportOptions: TransportOptions
   let throttle: DispatchThrottle?
+  /// Bytes, frames and reconnects, for metrics.
+  public let counters = MessengerCounters()
 
   private let lock = NIOLock()
   private var listener: (any TransportListener)?

@@ -51,7 +51,8 @@ struct LoligoMonMain {
       let daemon = try MonDaemon(name: id, config: config, dataPath: dataPath)
       try daemon.start()
       return DaemonMain.Running(
-        registerAdminCommands: daemon.registerAdminCommands, stop: daemon.stop)
+        registerAdminCommands: daemon.registerAdminCommands, stop: daemon.stop,
+        metrics: daemon.metrics)
     }
   }
 }

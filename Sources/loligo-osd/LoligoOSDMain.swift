@@ -53,7 +53,8 @@ struct LoligoOSDMain {
       }
       try daemon.start()
       return DaemonMain.Running(
-        registerAdminCommands: daemon.registerAdminCommands, stop: daemon.stop)
+        registerAdminCommands: daemon.registerAdminCommands, stop: daemon.stop,
+        metrics: daemon.metrics)
     }
   }
 }

@@ -108,6 +108,7 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
   static func seconds() -> Double { Double(now()) / 1e9 }
 
   public func start() throws {
+    _ = counters.counter("mon", "elections")  // shown from the start, at 0
     try messenger.bind(monmap.monitors[rank].addr)
     coreLoop.execute { self.step(.start) }
     // The leader marks OSDs out that stayed down too long and trims the OSD map history.
@@ -192,6 +193,12 @@ public final class MonDaemon: Dispatcher, @unchecked Sendable {
           "mon.\(self.name): \(newStatus.role) (election epoch \(newStatus.electionEpoch), leader "
             + "\(newStatus.leader.flatMap { self.monmap.name(ofRank: $0) } ?? "-"), quorum \(newStatus.quorum))"
         }
+      }
+      // An election this monitor won or lost ends in a quorum with a new epoch.
+      if [.leader, .peon].contains(newStatus.role)
+        && newStatus.electionEpoch != status.electionEpoch
+      {
+        counters.counter("mon", "elections").add()
       }
       if (newStatus.role == .leader) != (status.role == .leader) {
         // A leader starts from nothing: what another leader took, or what this one took

@@ -111,6 +111,19 @@ struct BenchCommand: ParsableCommand {
       valueName: "dir"))
   var resultDir: String?
 
+  @Option(
+    name: .customLong("metrics-port"),
+    help: ArgumentHelp(
+      "Serve the running bench's figures for Prometheus on 127.0.0.1:PORT (GET /metrics).",
+      valueName: "port"))
+  var metricsPort: Int?
+
+  func validate() throws {
+    if let metricsPort, !(1...65535).contains(metricsPort) {
+      throw ValidationError("--metrics-port must be 1...65535")
+    }
+  }
+
   func run() throws {
     guard let pool else {
       throw Self.failure("bench needs a pool: loligo -p POOL bench SECONDS write|seq|rand")
@@ -169,8 +182,18 @@ struct BenchCommand: ParsableCommand {
       throw Self.failure("error opening pool \(pool): \(error)")
     }
     defer { close() }
+    var metrics: BenchMetrics?
+    if let metricsPort {
+      do {
+        metrics = try BenchMetrics(port: metricsPort)
+      } catch {
+        throw Self.failure("\(error)")
+      }
+    }
+    defer { metrics?.stop() }
     let report = RadosBench(
-      io: io, options: options, environment: .live(), output: sink
+      io: metrics.map { MeteredObjectIO(inner: io, metrics: $0) } ?? io, options: options,
+      environment: .live(), output: sink
     ).run()
     if report.status != 0 { throw ExitCode(report.status) }
   }

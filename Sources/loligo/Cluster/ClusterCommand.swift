@@ -47,6 +47,11 @@ struct ClusterCommand: ParsableCommand {
     @Option(help: "min_size of the default pool (default: the monitor's, from size).")
     var minSize: Int?
     @Flag(help: "Create no default pool.") var noPool = false
+    @Flag(
+      help: ArgumentHelp(
+        "Serve Prometheus metrics from every daemon on a free port of 127.0.0.1.",
+        discussion: "Each daemon's prometheus_port goes into its section of DIR/loligo.toml."))
+    var metrics = false
     @Option(name: .customLong("set"), help: "Extra [global] option NAME=VALUE (repeatable).")
     var settings: [String] = []
 
@@ -94,10 +99,16 @@ struct ClusterCommand: ParsableCommand {
           ? value : "\"\(value)\""
       }
       let names = ClusterLayout.monitorNames(mons)
-      let ports = try ClusterLayout.freePorts(mons)
+      // One call, so no port is handed out twice.
+      let metricsDaemons =
+        metrics ? names.map { "mon.\($0)" } + (0..<osds).map { "osd.\($0)" } : []
+      let free = try ClusterLayout.freePorts(mons + metricsDaemons.count)
+      let ports = Array(free.prefix(mons))
+      let metricsPorts = Dictionary(
+        uniqueKeysWithValues: zip(metricsDaemons, free.dropFirst(mons)))
       try layout.write(
         fsid: UUID(), monitors: Array(zip(names, ports)), osds: osds, objectStore: objectstore,
-        extra: extra)
+        extra: extra, metricsPorts: metricsPorts)
       say("cluster directory \(layout.directory)")
 
       for name in names {
@@ -139,6 +150,10 @@ struct ClusterCommand: ParsableCommand {
         String(
           format: "cluster up in %.1f s: %d monitor(s), %d OSD(s) (%@)",
           Date().timeIntervalSince(started), mons, osds, objectstore))
+      for daemon in layout.daemons() {
+        guard let url = layout.metricsURL(daemon.name) else { continue }
+        say("metrics of \(daemon.name): \(url)")
+      }
       say("use it with:  export LOLIGO_CONF=\(layout.confPath)")
       say("stop it with: loligo cluster down --dir \(dir)")
     }
@@ -282,9 +297,11 @@ struct ClusterCommand: ParsableCommand {
         } else if alive && daemon.type == "osd" {
           state = upOSDs.contains(daemon.name) ? "up" : "down"
         }
-        rows.append([
+        var row: [String: Any] = [
           "name": daemon.name, "pid": pid.map(Int.init) ?? 0, "alive": alive, "state": state,
-        ])
+        ]
+        if let metrics = layout.metricsURL(daemon.name) { row["metrics"] = metrics }
+        rows.append(row)
       }
       if format == "json" {
         print(try ClusterClient.render(["daemons": rows, "dir": layout.directory]))
@@ -294,7 +311,7 @@ struct ClusterCommand: ParsableCommand {
         let pidText = (row["pid"] as? Int).map { $0 > 0 ? String($0) : "-" } ?? "-"
         print(
           "\((row["name"] as! String).padding(toLength: 8, withPad: " ", startingAt: 0)) pid \(pidText.padding(toLength: 8, withPad: " ", startingAt: 0)) \(row["state"] as! String)"
-        )
+            + ((row["metrics"] as? String).map { "  metrics \($0)" } ?? ""))
       }
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import LoligoCore
 
 /// A local cluster's directory: `loligo.toml` (read by every daemon and tool), one data
 /// directory, log, pid file and admin socket per daemon, all under `--dir`.
@@ -41,9 +42,11 @@ struct ClusterLayout {
     return names.map(Daemon.init)
   }
 
-  /// Writes the cluster file.
+  /// Writes the cluster file; `metricsPorts` gives daemons (`mon.a`, `osd.0`) their
+  /// `prometheus_port`.
   func write(
-    fsid: UUID, monitors: [(String, Int)], osds: Int, objectStore: String, extra: [String: String]
+    fsid: UUID, monitors: [(String, Int)], osds: Int, objectStore: String, extra: [String: String],
+    metricsPorts: [String: Int] = [:]
   ) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var text = """
@@ -65,6 +68,7 @@ struct ClusterLayout {
     }
     for (name, port) in monitors {
       text += "\n[\"mon.\(name)\"]\npublic_addr = \"127.0.0.1:\(port)\"\n"
+      if let metrics = metricsPorts["mon.\(name)"] { text += "prometheus_port = \(metrics)\n" }
     }
     if osds > 0 {
       // One event loop per OSD: requests are handled on the thread they arrive on.
@@ -72,8 +76,17 @@ struct ClusterLayout {
     }
     for id in 0..<osds {
       text += "\n[\"osd.\(id)\"]\npublic_addr = \"127.0.0.1:0\"\n"
+      if let metrics = metricsPorts["osd.\(id)"] { text += "prometheus_port = \(metrics)\n" }
     }
     try text.write(toFile: confPath, atomically: true, encoding: .utf8)
+  }
+
+  /// Where a daemon serves Prometheus metrics, if its `prometheus_port` is set.
+  func metricsURL(_ daemon: String) -> String? {
+    var config = Config()
+    guard (try? config.load(file: confPath, entity: daemon)) != nil else { return nil }
+    let port = config.int(.prometheusPort)
+    return port > 0 ? "http://\(config.string(.prometheusAddr)):\(port)/metrics" : nil
   }
 
   /// Free TCP ports on 127.0.0.1 (bound and released; good enough on one machine).
