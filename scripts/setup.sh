@@ -8,7 +8,7 @@ set -euo pipefail
 # liblttng-ust-dev, lttng-tools, babeltrace2: tracing; libibverbs-dev/librdmacm-dev: the RDMA
 # transport's C shim; ibverbs-providers: the user-space drivers real devices (and soft-RoCE)
 # need at run time.
-packages=(libisal-dev librocksdb-dev python3 liblttng-ust-dev lttng-tools babeltrace2
+packages=(libisal-dev librocksdb-dev zlib1g-dev python3 liblttng-ust-dev lttng-tools babeltrace2
   libibverbs-dev librdmacm-dev ibverbs-providers)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(sockperf iperf3 perftest ibverbs-utils)
