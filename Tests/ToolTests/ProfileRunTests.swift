@@ -1,4 +1,5 @@
 import Foundation
+import LoligoBench
 import XCTest
 
 /// `loligo profile run`: one directory per run, with the profile as run, each step's files and
@@ -93,10 +94,13 @@ final class ProfileRunTests: ProfileTestCase {
       XCTAssertEqual(figures["mismatches"], 0)
 
       let result = try json(run.appendingPathComponent("\(prefix)/result.json"))
-      XCTAssertEqual(result["schema"] as? String, "loligo.rados-bench/1")
+      XCTAssertEqual(result["schema"] as? String, "loligo.rados-bench/2")
       XCTAssertEqual(result["per_second_csv"] as? String, "per-second.csv")
       XCTAssertEqual((result["parameters"] as? [String: Any])?["mode"] as? String, name)
       XCTAssertEqual((result["result"] as? [String: Any])?["iops"] as? Double, figures["iops"])
+      let encoded = (result["result"] as? [String: Any])?["latency_histogram_ns"] as? String
+      XCTAssertEqual(
+        try Double(LatencyHistogram(encoded: XCTUnwrap(encoded)).count), figures["ops"])
       let csv = try text(run.appendingPathComponent("\(prefix)/per-second.csv"))
       XCTAssertTrue(csv.hasPrefix("sec,cur_ops,started,finished,"), csv)
       let output = try text(run.appendingPathComponent("\(prefix)/output.txt"))
@@ -125,7 +129,7 @@ final class ProfileRunTests: ProfileTestCase {
       try FileManager.default.contentsOfDirectory(atPath: step.path).sorted(),
       ["output.txt", "per-second.csv", "result.json"])
     let result = try json(step.appendingPathComponent("result.json"))
-    XCTAssertEqual(result["schema"] as? String, "loligo.perf-msgr/1")
+    XCTAssertEqual(result["schema"] as? String, "loligo.perf-msgr/2")
     XCTAssertEqual(result["name"] as? String, "msgr")
     let summary = try json(run.appendingPathComponent("summary.json"))
     XCTAssertEqual(summary["status"] as? String, "ok")
