@@ -42,7 +42,18 @@ final class PerfMsgrToolTests: XCTestCase {
     XCTAssertNotNil((environment["clock"] as? [String: Any])?["source"])
     XCTAssertNotNil((environment["machine"] as? [String: Any])?["cpus"])
     let csv = try String(contentsOf: run.appendingPathComponent("per-second.csv"), encoding: .utf8)
-    XCTAssertTrue(csv.hasPrefix("second,replies,"), csv)
+    XCTAssertTrue(
+      csv.hasPrefix(
+        "second,replies,msgs_per_s,mib_per_s,avg_lat_us,total_replies,"
+          + "p50_lat_us,p99_lat_us,max_lat_us\n"), csv)
+    // A second with replies has its percentiles, in order.
+    for line in csv.split(separator: "\n").dropFirst() {
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+      guard fields.count == 9, Int(fields[1]) ?? 0 > 0 else { continue }
+      let figures = fields.suffix(3).compactMap { Double($0) }
+      XCTAssertEqual(figures.count, 3, String(line))
+      XCTAssertTrue(figures.count == 3 && figures[0] <= figures[1] && figures[1] <= figures[2])
+    }
 
     server.terminate()
     XCTAssertEqual(server.wait(timeout: 10), 0, "server stops cleanly on SIGTERM")
