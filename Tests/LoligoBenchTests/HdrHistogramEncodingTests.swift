@@ -79,6 +79,31 @@ final class HdrHistogramEncodingTests: XCTestCase {
     XCTAssertEqual(try LatencyHistogram(encoded: LatencyHistogram().encoded).count, 0)
   }
 
+  /// Our bucket layout is the Swift package's for other parameters too: every count comes back
+  /// at its value.
+  func testRoundTripAcrossLayouts() throws {
+    let layouts: [(UInt64, UInt64, SignificantDigits)] = [
+      (1, 2048, .zero), (1000, 3_600_000_000_000, .two), (7, 1 << 40, .four), (1, 1 << 62, .one),
+      (1 << 20, 1 << 50, .four), (3, 1 << 24, .five),
+    ]
+    var generator = RadosBenchRandom(seed: 3)
+    for (lowest, highest, digits) in layouts {
+      var histogram = Histogram<UInt64>(
+        lowestDiscernibleValue: lowest, highestTrackableValue: highest,
+        numberOfSignificantValueDigits: digits)
+      for _ in 0..<2000 {
+        // Up to 2^40: the package's iterators sum value × count in 64 bits.
+        let value = generator.next() >> UInt64(24 + generator.next() % 40)
+        histogram.record(min(value, highest), count: 1 + generator.next() % 5)
+      }
+      let decoded = try HdrHistogramEncoding.decode(HdrHistogramEncoding.encode(histogram))
+      XCTAssertEqual(decoded.totalCount, histogram.totalCount, "\(lowest) \(highest)")
+      XCTAssertEqual(
+        decoded.recordedValues().map { [$0.value, $0.count] },
+        histogram.recordedValues().map { [$0.value, $0.count] }, "\(lowest) \(highest)")
+    }
+  }
+
   func testMergeOfTwoDecodedEqualsOneFedBoth() throws {
     var generator = RadosBenchRandom(seed: 7)
     var first = LatencyHistogram()
@@ -159,6 +184,10 @@ final class HdrHistogramEncodingTests: XCTestCase {
     XCTAssertEqual(error(wrap(header(payload: 0, digits: 6))), .unsupportedParameters)
     XCTAssertEqual(error(wrap(header(payload: 0, digits: -1))), .unsupportedParameters)
     XCTAssertEqual(error(wrap(header(payload: 0, lowest: 0))), .unsupportedParameters)
+    // Just below 2^62: the Swift package's float log2 would trap on it.
+    XCTAssertEqual(
+      error(wrap(header(payload: 0, lowest: (1 << 62) - 1, highest: UInt64(Int64.max), digits: 0))),
+      .unsupportedParameters)
     XCTAssertEqual(error(wrap(header(payload: 0, highest: 1))), .unsupportedParameters)
     XCTAssertEqual(
       error(wrap(header(payload: 0, highest: UInt64(Int64.max), digits: 5))),

@@ -20,10 +20,19 @@ public struct HdrBucketLayout: Sendable, Equatable {
   /// histogram (ours: 28,672), and a bound on what a hostile header can make us allocate.
   public static let maxCountsLength = 1 << 20
 
-  /// nil when the parameters are out of HdrHistogram's range (lowest ≥ 1, highest ≥ 2 ×
-  /// lowest and < 2^63, 0...5 digits) or the layout exceeds `maxCountsLength`.
-  public init?(lowest: UInt64, highest: UInt64, significantDigits digits: Int) {
-    guard lowest >= 1, lowest <= UInt64(Int64.max) / 2, highest >= 2 * lowest,
+  /// The largest lowest discernible value accepted. The Swift package finds a layout's unit
+  /// through a floating-point log2, which rounds up just below large powers of two (and then
+  /// traps on layouts this one accepts); below 2^32 it is exact. Latencies start at 1 ns.
+  public static let maxLowestDiscernibleValue: UInt64 = 1 << 32
+
+  /// nil when the parameters are out of range (lowest 1 ... 2^32, highest ≥ 2 × lowest and
+  /// < 2^63, 0...5 digits) or the layout exceeds `maxCounts` (decoding: what a header may make
+  /// us allocate).
+  public init?(
+    lowest: UInt64, highest: UInt64, significantDigits digits: Int,
+    maxCounts: Int = maxCountsLength
+  ) {
+    guard lowest >= 1, lowest <= Self.maxLowestDiscernibleValue, highest >= 2 * lowest,
       highest <= UInt64(Int64.max), (0...5).contains(digits)
     else { return nil }
     var largestSingleUnitValue: UInt64 = 2
@@ -50,7 +59,7 @@ public struct HdrBucketLayout: Sendable, Equatable {
       buckets += 1
     }
     let length = (buckets + 1) * subBucketHalfCount
-    guard length <= Self.maxCountsLength else { return nil }
+    guard length <= maxCounts else { return nil }
     countsLength = length
     lowestDiscernibleValue = lowest
     highestTrackableValue = highest

@@ -23,10 +23,12 @@ public enum HdrHistogramEncoding {
     guard
       let layout = HdrBucketLayout(
         lowest: histogram.lowestDiscernibleValue, highest: histogram.highestTrackableValue,
-        significantDigits: Int(histogram.numberOfSignificantValueDigits.rawValue))
+        significantDigits: Int(histogram.numberOfSignificantValueDigits.rawValue),
+        maxCounts: .max)
     else {
-      // Every histogram this package builds has a fixed, small layout.
-      preconditionFailure("histogram layout beyond HdrBucketLayout.maxCountsLength")
+      // The package's own histograms start at 1 ns; the Swift package itself traps on far
+      // larger lowest values than this refuses.
+      preconditionFailure("lowest discernible value above HdrBucketLayout's 2^32")
     }
     var counts: [(index: Int, count: UInt64)] = []
     for bucket in histogram.recordedValues() {
