@@ -74,6 +74,8 @@ let package = Package(
 
     // C shim: RocksDB's C API (librocksdb-dev).
     .systemLibrary(name: "CRocksDB"),
+    // C shim: zlib (zlib1g-dev), for HdrHistogram's compressed histogram encoding.
+    .systemLibrary(name: "CZlib"),
     // Durable key-value store over RocksDB (monitor store, OSD metadata).
     .target(
       name: "LoligoKV",
@@ -180,7 +182,7 @@ let package = Package(
     .target(
       name: "LoligoBench",
       dependencies: [
-        "LoligoCore", .product(name: "Histogram", package: "hdrhistogram-swift"),
+        "LoligoCore", "CZlib", .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "NIOCore", package: "swift-nio"), argumentParser,
       ],
       swiftSettings: hotPath
@@ -226,7 +228,10 @@ let package = Package(
     .testTarget(name: "LoligoTraceExportTests", dependencies: ["LoligoTraceExport"]),
     .testTarget(
       name: "LoligoBenchTests",
-      dependencies: ["LoligoBench", "LoligoCore", .product(name: "NIOCore", package: "swift-nio")]),
+      dependencies: [
+        "LoligoBench", "LoligoCore", .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ]),
     .testTarget(
       name: "LoligoMonTests",
       dependencies: [
@@ -268,8 +273,8 @@ let package = Package(
     .testTarget(
       name: "ToolTests",
       dependencies: [
-        "LoligoCore", "LoligoClient", "LoligoMessages", "LoligoDaemon", "LoligoMessenger",
-        "LoligoWire", "LoligoPlacement", "LoligoTraceExport",
+        "LoligoCore", "LoligoClient", "LoligoBench", "LoligoMessages", "LoligoDaemon",
+        "LoligoMessenger", "LoligoWire", "LoligoPlacement", "LoligoTraceExport",
       ] + nio),
   ]
 )

@@ -7,8 +7,9 @@ set -euo pipefail
 
 # liblttng-ust-dev, lttng-tools, babeltrace2: tracing; libibverbs-dev/librdmacm-dev: the RDMA
 # transport's C shim; ibverbs-providers: the user-space drivers real devices (and soft-RoCE)
-# need at run time; prometheus: promtool, which the tests check metrics scrapes with.
-packages=(libisal-dev librocksdb-dev python3 liblttng-ust-dev lttng-tools babeltrace2
+# need at run time; prometheus: promtool, which the tests check metrics scrapes with; zlib1g-dev:
+# the compressed latency histograms in results.
+packages=(libisal-dev librocksdb-dev zlib1g-dev python3 liblttng-ust-dev lttng-tools babeltrace2
   libibverbs-dev librdmacm-dev ibverbs-providers prometheus)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(sockperf iperf3 perftest ibverbs-utils linux-perf)

@@ -23,6 +23,45 @@ public struct LatencyHistogram: Sendable {
 
   public var count: UInt64 { histogram.totalCount }
 
+  /// Back to no samples, keeping the memory.
+  public mutating func reset() {
+    histogram.reset()
+    sum = 0
+  }
+
+  /// HdrHistogram's compressed base64 form (`HdrHistogramEncoding`), what results store.
+  public var encoded: String { HdrHistogramEncoding.encode(histogram) }
+
+  /// A histogram read back from its compressed base64 form, every count as it was. The exact
+  /// sum of the samples is not in the encoding: the mean becomes the histogram's own (each
+  /// sample at its bucket's middle), within the 0.1 % resolution.
+  public init(encoded: String) throws(HdrHistogramDecodingError) {
+    histogram = try HdrHistogramEncoding.decode(encoded)
+    sum = histogram.mean * Double(histogram.totalCount)
+  }
+
+  /// Why two histograms cannot be merged exactly.
+  public enum MergeError: Error, Equatable {
+    /// Different lowest, highest or significant digits: buckets do not line up.
+    case differentLayouts
+    /// More than 2^64 - 1 samples together.
+    case countOverflow
+  }
+
+  /// One histogram holding both sets of samples, count for count (e.g. several clients'
+  /// results, decoded). Only histograms with the same layout merge: re-bucketing would not be
+  /// exact.
+  public func merging(_ other: LatencyHistogram) throws(MergeError) -> LatencyHistogram {
+    guard histogram.lowestDiscernibleValue == other.histogram.lowestDiscernibleValue,
+      histogram.highestTrackableValue == other.histogram.highestTrackableValue,
+      histogram.numberOfSignificantValueDigits == other.histogram.numberOfSignificantValueDigits
+    else { throw .differentLayouts }
+    guard !count.addingReportingOverflow(other.count).overflow else { throw .countOverflow }
+    var merged = self
+    merged.add(other)
+    return merged
+  }
+
   public func summary() -> LatencySummary {
     guard count > 0 else { return LatencySummary() }
     func us(_ ns: UInt64) -> Double { Double(ns) / 1000 }

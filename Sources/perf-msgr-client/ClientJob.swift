@@ -28,6 +28,8 @@ final class ClientJob: Dispatcher, @unchecked Sendable {
   private var stamps: [UInt64]
   private let stampMask: Int
   private(set) var histogram = LatencyHistogram()
+  /// The latencies since the sampler last took them (`takeSecond`).
+  private var second = LatencyHistogram()
   private(set) var startCycles: UInt64 = 0
   private(set) var endCycles: UInt64 = 0
   private var finished = false
@@ -86,6 +88,7 @@ final class ClientJob: Dispatcher, @unchecked Sendable {
     let now = Cycles.now()
     let latency = Cycles.toNanoseconds(now &- stamps[Int(message.tid) & stampMask])
     histogram.record(nanoseconds: latency)
+    second.record(nanoseconds: latency)
     completed += 1
     completedCount.wrappingIncrement(ordering: .relaxed)
     latencySumNs.wrappingIncrement(by: latency, ordering: .relaxed)
@@ -112,4 +115,14 @@ final class ClientJob: Dispatcher, @unchecked Sendable {
   }
 
   var repliesReceived: Int { completedCount.load(ordering: .relaxed) }
+
+  /// The latencies recorded since the previous call, taken on the connection's loop (which
+  /// owns them, so replies pay no lock for the per-second percentiles); the next second starts
+  /// empty.
+  func takeSecond() -> EventLoopFuture<LatencyHistogram> {
+    connection.loop.submit {
+      defer { self.second.reset() }
+      return self.second
+    }
+  }
 }

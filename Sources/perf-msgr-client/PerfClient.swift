@@ -225,7 +225,8 @@ struct PerfClient: ParsableCommand, PerfMsgrRole {
       jobResults.append(
         PerfClientResult.Job(
           job: job.index, ops: job.repliesReceived, runTimeUs: Cycles.toMicroseconds(jobCycles),
-          messagesPerSecond: jobRate, latency: summary))
+          messagesPerSecond: jobRate, latency: summary,
+          latencyHistogram: job.histogram.encoded))
       print(
         String(
           format: " job %d: %d replies in %llu us, %.1f msgs/s, p50 %.1f us, p99 %.1f us",
@@ -258,7 +259,8 @@ struct PerfClient: ParsableCommand, PerfMsgrRole {
         result: .init(
           totalOps: totalOps, repliesReceived: received,
           runTimeUs: Cycles.toMicroseconds(runCycles),
-          messagesPerSecond: rate, mibPerSecond: mib, latency: latency, cpuSeconds: cpuSeconds,
+          messagesPerSecond: rate, mibPerSecond: mib, latency: latency,
+          latencyHistogram: merged.encoded, cpuSeconds: cpuSeconds,
           cpuUsPerMessage: cpuPerMessage),
         jobs: jobResults, perSecondCSV: writer.csvURL.lastPathComponent)
       try writer.write(json: document)

@@ -1,6 +1,7 @@
 import LoligoBench
 
-/// The JSON result of a perf-msgr-client run (schema `loligo.perf-msgr/1`).
+/// The JSON result of a perf-msgr-client run (schema `loligo.perf-msgr/2`: version 1 had no
+/// latency histograms).
 struct PerfClientResult: Codable {
   struct Parameters: Codable {
     var server: String
@@ -31,11 +32,14 @@ struct PerfClientResult: Codable {
     var messagesPerSecond: Double
     var mibPerSecond: Double
     var latency: LatencySummary
+    /// All jobs' reply latencies in nanoseconds, HdrHistogram's compressed base64 form.
+    var latencyHistogram: String?
     var cpuSeconds: Double
     var cpuUsPerMessage: Double
 
     enum CodingKeys: String, CodingKey {
       case latency
+      case latencyHistogram = "latency_histogram_ns"
       case totalOps = "total_ops"
       case repliesReceived = "replies_received"
       case runTimeUs = "run_time_us"
@@ -52,15 +56,18 @@ struct PerfClientResult: Codable {
     var runTimeUs: UInt64
     var messagesPerSecond: Double
     var latency: LatencySummary
+    /// This job's reply latencies, as the total's.
+    var latencyHistogram: String?
 
     enum CodingKeys: String, CodingKey {
       case job, ops, latency
+      case latencyHistogram = "latency_histogram_ns"
       case runTimeUs = "run_time_us"
       case messagesPerSecond = "msgs_per_s"
     }
   }
 
-  var schema = "loligo.perf-msgr/1"
+  var schema = "loligo.perf-msgr/2"
   var tool = "perf-msgr-client"
   var name: String
   var environment: RunEnvironment

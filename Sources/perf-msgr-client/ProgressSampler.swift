@@ -1,12 +1,15 @@
 import Foundation
+import LoligoBench
 import LoligoCore
+import NIOCore
 
-/// Samples every job's reply count once a second: a row of the per-second CSV each time, and
-/// a progress line on stderr unless quiet.
+/// Samples every job's reply count once a second, and the latency percentiles of that second's
+/// replies: a row of the per-second CSV each time, and a progress line on stderr unless quiet.
 // state under `lock`; `rows` read after `stop` saw the thread end
 final class ProgressSampler: @unchecked Sendable {
   static let csvHeader = [
-    "second", "replies", "msgs_per_s", "mib_per_s", "avg_lat_us", "total_replies",
+    "second", "replies", "msgs_per_s", "mib_per_s", "avg_lat_us", "total_replies", "p50_lat_us",
+    "p99_lat_us", "max_lat_us",
   ]
 
   private let jobs: [ClientJob]
@@ -39,6 +42,20 @@ final class ProgressSampler: @unchecked Sendable {
 
   private var finished = false
 
+  /// Every job's replies of the past second, merged; nil when there were none, or when a
+  /// job's loop did not answer within 100 ms (gone: shut down at the end of a run).
+  private func secondPercentiles() -> LatencySummary? {
+    var merged = LatencyHistogram()
+    for job in jobs {
+      let future = job.takeSecond()
+      guard (try? future.wait(timeout: .milliseconds(100))) != nil,
+        let histogram = try? future.wait()
+      else { return nil }
+      merged.add(histogram)
+    }
+    return merged.count > 0 ? merged.summary() : nil
+  }
+
   private func loop(_ startCycles: UInt64) {
     var second = 0
     var lastReplies = 0
@@ -62,10 +79,14 @@ final class ProgressSampler: @unchecked Sendable {
       let mib = Double(delta) * Double(messageLength) / 1_048_576
       lastReplies = replies
       lastLatency = latency
-      let row = [
-        String(second), String(delta), String(delta), String(format: "%.3f", mib),
-        String(format: "%.1f", avgUs), String(replies),
-      ]
+      let percentiles = secondPercentiles().map {
+        [$0.p50Us, $0.p99Us, $0.maxUs].map { String(format: "%.1f", $0) }
+      }
+      let row =
+        [
+          String(second), String(delta), String(delta), String(format: "%.3f", mib),
+          String(format: "%.1f", avgUs), String(replies),
+        ] + (percentiles ?? ["", "", ""])
       lock.withLock { rows.append(row) }
       if !quiet {
         let percent = Double(replies) * 100 / Double(max(total, 1))

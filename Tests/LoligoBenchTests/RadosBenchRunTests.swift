@@ -418,19 +418,49 @@ final class RadosBenchRunTests: XCTestCase {
     let path = try XCTUnwrap(report.resultPath)
     let result = try JSONDecoder().decode(
       RadosBenchResult.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    XCTAssertEqual(result.schema, "loligo.rados-bench/1")
+    XCTAssertEqual(result.schema, "loligo.rados-bench/2")
     XCTAssertEqual(result.parameters.pool, "rbd")
     XCTAssertEqual(result.parameters.mode, .write)
     XCTAssertEqual(result.result.ops, 20)
     XCTAssertEqual(result.result.iops, 10)
     XCTAssertEqual(result.result.latency.count, 20)
+    let encoded = try XCTUnwrap(result.result.latencyHistogram)
+    XCTAssertTrue(encoded.hasPrefix("HISTFAA"))
+    let histogram = try LatencyHistogram(encoded: encoded)
+    XCTAssertEqual(histogram.count, 20)
+    // The exact maximum is not in the encoding: percentiles come back within the 0.1 %.
+    XCTAssertEqual(
+      histogram.summary().p99Us, result.result.latency.p99Us,
+      accuracy: result.result.latency.p99Us / 1000)
     let csv = try String(
       contentsOfFile: URL(fileURLWithPath: path).deletingLastPathComponent()
         .appendingPathComponent("per-second.csv").path, encoding: .utf8)
+    let lines = csv.split(separator: "\n")
     XCTAssertEqual(
-      csv.split(separator: "\n").first,
-      "sec,cur_ops,started,finished,avg_mib_s,cur_mib_s,last_lat_s,avg_lat_s")
-    XCTAssertEqual(csv.split(separator: "\n").count, 4)
+      lines.first,
+      "sec,cur_ops,started,finished,avg_mib_s,cur_mib_s,last_lat_s,avg_lat_s,"
+        + "p50_lat_s,p99_lat_s,max_lat_s")
+    XCTAssertEqual(lines.count, 4)
+    // Ops finished in the first second: its percentiles are there and ordered.
+    let second = lines[2].split(separator: ",", omittingEmptySubsequences: false).suffix(3)
+      .map { Double($0) }
+    XCTAssertEqual(second.count, 3)
+    XCTAssertTrue(second.allSatisfy { $0 != nil && $0! > 0 }, "\(lines[2])")
+    XCTAssertLessThanOrEqual(second[0]!, second[1]!)
+    XCTAssertLessThanOrEqual(second[1]!, second[2]!)
+
+    // A version 1 result (no histogram) still decodes.
+    var object = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        as? [String: Any])
+    var totals = try XCTUnwrap(object["result"] as? [String: Any])
+    totals["latency_histogram_ns"] = nil
+    object["result"] = totals
+    object["schema"] = "loligo.rados-bench/1"
+    let old = try JSONDecoder().decode(
+      RadosBenchResult.self, from: JSONSerialization.data(withJSONObject: object))
+    XCTAssertNil(old.result.latencyHistogram)
+    XCTAssertEqual(old.result.latency.count, 20)
   }
 
   /// The production path: the status thread, the real clock, completions on other threads.

@@ -99,7 +99,13 @@ final class RadosBenchTableTests: XCTestCase {
       sec: 40, curOps: 1, started: 2, finished: 1, avgBandwidth: 0.5, curBandwidth: nil,
       lastLatency: nil, avgLatency: 0.25, minLatency: 0, maxLatency: 1, time: "")
     XCTAssertTrue(RadosBenchTable.needsHeader(row))
-    XCTAssertEqual(RadosBenchTable.csv(of: row), ["40", "1", "2", "1", "0.5", "0.0", "", "0.25"])
+    XCTAssertEqual(
+      RadosBenchTable.csv(of: row), ["40", "1", "2", "1", "0.5", "0.0", "", "0.25", "", "", ""])
     XCTAssertEqual(RadosBenchTable.csvHeader.count, RadosBenchTable.csv(of: row).count)
+    var busy = row
+    busy.secondLatency = LatencySummary(
+      count: 3, minUs: 100, meanUs: 200, p50Us: 150, p90Us: 300, p99Us: 400, p999Us: 400,
+      maxUs: 2500, stddevUs: 10)
+    XCTAssertEqual(Array(RadosBenchTable.csv(of: busy).suffix(3)), ["0.00015", "0.0004", "0.0025"])
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoligoBench
 import XCTest
 
 final class PerfMsgrToolTests: XCTestCase {
@@ -21,16 +22,38 @@ final class PerfMsgrToolTests: XCTestCase {
     let json =
       try JSONSerialization.jsonObject(
         with: Data(contentsOf: run.appendingPathComponent("result.json"))) as! [String: Any]
-    XCTAssertEqual(json["schema"] as? String, "loligo.perf-msgr/1")
+    XCTAssertEqual(json["schema"] as? String, "loligo.perf-msgr/2")
     let result = json["result"] as! [String: Any]
     XCTAssertEqual(result["total_ops"] as? Int, 6000)
     XCTAssertEqual(result["replies_received"] as? Int, 6000)
-    XCTAssertEqual((json["jobs"] as! [Any]).count, 3)
+    let jobs = json["jobs"] as! [[String: Any]]
+    XCTAssertEqual(jobs.count, 3)
+    // The jobs' histograms, decoded and merged, are the total's, count for count.
+    let total = try LatencyHistogram(encoded: XCTUnwrap(result["latency_histogram_ns"] as? String))
+    XCTAssertEqual(total.count, 6000)
+    var merged = try LatencyHistogram(
+      encoded: XCTUnwrap(jobs[0]["latency_histogram_ns"] as? String))
+    for job in jobs.dropFirst() {
+      merged = try merged.merging(
+        LatencyHistogram(encoded: XCTUnwrap(job["latency_histogram_ns"] as? String)))
+    }
+    XCTAssertEqual(merged.encoded, total.encoded)
     let environment = json["environment"] as! [String: Any]
     XCTAssertNotNil((environment["clock"] as? [String: Any])?["source"])
     XCTAssertNotNil((environment["machine"] as? [String: Any])?["cpus"])
     let csv = try String(contentsOf: run.appendingPathComponent("per-second.csv"), encoding: .utf8)
-    XCTAssertTrue(csv.hasPrefix("second,replies,"), csv)
+    XCTAssertTrue(
+      csv.hasPrefix(
+        "second,replies,msgs_per_s,mib_per_s,avg_lat_us,total_replies,"
+          + "p50_lat_us,p99_lat_us,max_lat_us\n"), csv)
+    // A second with replies has its percentiles, in order.
+    for line in csv.split(separator: "\n").dropFirst() {
+      let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+      guard fields.count == 9, Int(fields[1]) ?? 0 > 0 else { continue }
+      let figures = fields.suffix(3).compactMap { Double($0) }
+      XCTAssertEqual(figures.count, 3, String(line))
+      XCTAssertTrue(figures.count == 3 && figures[0] <= figures[1] && figures[1] <= figures[2])
+    }
 
     server.terminate()
     XCTAssertEqual(server.wait(timeout: 10), 0, "server stops cleanly on SIGTERM")

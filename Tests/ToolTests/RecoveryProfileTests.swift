@@ -1,4 +1,5 @@
 import Foundation
+import LoligoBench
 import XCTest
 
 /// `loligo profile run` of a recovery profile with real daemons: one run directory whose
@@ -98,6 +99,11 @@ final class RecoveryProfileTests: ProfileTestCase {
     // Taking a copy away and bringing it back moved data, as the PGs' counters show.
     let out = try XCTUnwrap(figures["recovering_out"] as? [String: Any])
     XCTAssertGreaterThan(out["bytes_recovered"] as? Int ?? 0, 0, "\(out)")
+    // Each phase's latency histogram holds exactly its acknowledged writes.
+    let recovering = try XCTUnwrap(figures["recovering"] as? [String: Any])
+    let histogram = try LatencyHistogram(
+      encoded: XCTUnwrap(recovering["latency_histogram_ns"] as? String))
+    XCTAssertEqual(Int(histogram.count), recovering["ops"] as? Int)
 
     let csv = try String(
       contentsOf: step.appendingPathComponent("per-second.csv"), encoding: .utf8)

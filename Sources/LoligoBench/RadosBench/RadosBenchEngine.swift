@@ -150,6 +150,7 @@ final class RadosBenchEngine: @unchecked Sendable {
     counters.avgLatency = latency.mean
     counters.minLatency = latency.min
     counters.maxLatency = latency.max
+    counters.secondLatency = latency.takeSecond()
     return counters
   }
 

@@ -6,6 +6,8 @@ public struct RadosBenchLatencyStats: Sendable {
   public private(set) var max = 0.0
   public private(set) var last = 0.0
   public private(set) var histogram = LatencyHistogram()
+  /// Only the latencies since `takeSecond()` last ran: the per-second percentiles.
+  private var second = LatencyHistogram()
 
   public init() {}
 
@@ -16,6 +18,14 @@ public struct RadosBenchLatencyStats: Sendable {
     last = seconds
     stats.add(seconds)
     histogram.record(nanoseconds: nanoseconds)
+    second.record(nanoseconds: nanoseconds)
+  }
+
+  /// The figures of the latencies recorded since the previous call (nil when none), and a
+  /// fresh start for the next second.
+  public mutating func takeSecond() -> LatencySummary? {
+    defer { second.reset() }
+    return second.count > 0 ? second.summary() : nil
   }
 
   public var count: Int { stats.count }

@@ -1,9 +1,11 @@
 import Foundation
 
-/// Loligo's versioned result of one bench run (schema `loligo.rados-bench/1`), written with
-/// `--results DIR` (or `--result-dir`) through `ResultsWriter` beside a per-second CSV. Unlike rados's `--format
-/// json`, it says where and how it was measured (`RunEnvironment`) and gives latency
-/// percentiles from the HdrHistogram.
+/// Loligo's versioned result of one bench run (schema `loligo.rados-bench/2`), written with
+/// `--results DIR` (or `--result-dir`) through `ResultsWriter` beside a per-second CSV. Unlike
+/// rados's `--format json`, it says where and how it was measured (`RunEnvironment`) and gives
+/// latency percentiles and the whole latency HdrHistogram (compressed base64), so runs can be
+/// merged and re-analysed. Version 1 had no histogram; it still decodes (`latencyHistogram`
+/// nil).
 public struct RadosBenchResult: Codable, Sendable {
   public struct Parameters: Codable, Sendable {
     public var mode: RadosBenchMode
@@ -49,6 +51,9 @@ public struct RadosBenchResult: Codable, Sendable {
     public var minLatencySeconds: Double
     /// From the HdrHistogram, microseconds.
     public var latency: LatencySummary
+    /// Every op's latency in nanoseconds, HdrHistogram's compressed base64 form
+    /// (`LatencyHistogram(encoded:)` reads it back); nil in version 1 results.
+    public var latencyHistogram: String?
     public var mismatches: Int
 
     enum CodingKeys: String, CodingKey {
@@ -61,6 +66,7 @@ public struct RadosBenchResult: Codable, Sendable {
       case stddevIOPS = "stddev_iops"
       case maxIOPS = "max_iops"
       case minIOPS = "min_iops"
+      case latencyHistogram = "latency_histogram_ns"
       case averageLatencySeconds = "average_latency_s"
       case stddevLatencySeconds = "stddev_latency_s"
       case maxLatencySeconds = "max_latency_s"
@@ -68,7 +74,8 @@ public struct RadosBenchResult: Codable, Sendable {
     }
   }
 
-  public var schema = "loligo.rados-bench/1"
+  public static let schema = "loligo.rados-bench/2"
+  public var schema = Self.schema
   public var tool = "loligo bench"
   public var name: String
   public var environment: RunEnvironment
@@ -98,7 +105,7 @@ public struct RadosBenchResult: Codable, Sendable {
       averageLatencySeconds: summary.averageLatency,
       stddevLatencySeconds: summary.stddevLatency, maxLatencySeconds: summary.maxLatency,
       minLatencySeconds: summary.minLatency, latency: latency.histogram.summary(),
-      mismatches: summary.mismatches)
+      latencyHistogram: latency.histogram.encoded, mismatches: summary.mismatches)
     let document = RadosBenchResult(
       name: name, environment: RunEnvironment.current(), parameters: parameters,
       result: totals, perSecondCSV: writer.csvURL.lastPathComponent)

@@ -16,4 +16,6 @@ public struct RadosBenchRow: Sendable, Equatable {
   public var maxLatency: Double
   /// Local time of the row (`--show-time` prefix, the every-20-rows latency line).
   public var time: String
+  /// Percentiles of the ops finished in this row's second (nil: none finished).
+  public var secondLatency: LatencySummary? = nil
 }

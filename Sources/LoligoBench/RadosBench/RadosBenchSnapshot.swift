@@ -8,6 +8,8 @@ public struct RadosBenchSnapshot: Sendable, Equatable {
   public var avgLatency = 0.0
   public var minLatency = 0.0
   public var maxLatency = 0.0
+  /// The ops finished since the previous snapshot; nil when none did.
+  public var secondLatency: LatencySummary?
 
   public init() {}
 }

@@ -38,7 +38,8 @@ public struct RadosBenchTable: Sendable {
       sec: sec, curOps: snapshot.inFlight, started: snapshot.started, finished: snapshot.finished,
       avgBandwidth: average, curBandwidth: moved ? current : nil,
       lastLatency: moved ? snapshot.lastLatency : nil, avgLatency: snapshot.avgLatency,
-      minLatency: snapshot.minLatency, maxLatency: snapshot.maxLatency, time: time)
+      minLatency: snapshot.minLatency, maxLatency: snapshot.maxLatency, time: time,
+      secondLatency: snapshot.secondLatency)
     if moved {
       previousFinished = snapshot.finished
       secondsSinceChange = 0
@@ -80,14 +81,20 @@ public struct RadosBenchTable: Sendable {
 
   public static let csvHeader = [
     "sec", "cur_ops", "started", "finished", "avg_mib_s", "cur_mib_s", "last_lat_s", "avg_lat_s",
+    "p50_lat_s", "p99_lat_s", "max_lat_s",
   ]
 
-  /// Full precision; an empty `last_lat_s` and `cur_mib_s` 0 when nothing finished in the row.
+  /// Full precision; an empty `last_lat_s` and `cur_mib_s` 0 when nothing finished in the row,
+  /// and empty percentiles (of the ops finished in that second, from an HdrHistogram).
   public static func csv(of row: RadosBenchRow) -> [String] {
-    [
+    // Through whole nanoseconds, so a figure prints as its digits (0.000123456, no binary tail).
+    let second = row.secondLatency.map {
+      [$0.p50Us, $0.p99Us, $0.maxUs].map { "\(($0 * 1000).rounded() / 1e9)" }
+    }
+    return [
       String(row.sec), String(row.curOps), String(row.started), String(row.finished),
       "\(row.avgBandwidth)", "\(row.curBandwidth ?? 0)", row.lastLatency.map { "\($0)" } ?? "",
       "\(row.avgLatency)",
-    ]
+    ] + (second ?? ["", "", ""])
   }
 }

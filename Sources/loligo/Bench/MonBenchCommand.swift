@@ -9,7 +9,8 @@ import NIOCore
 /// `loligo mon-bench`: committed `config-key set` operations per second and their latency,
 /// from N concurrent clients (each its own connection, one command in flight, like a loop of
 /// `ceph config-key set`). Prints one summary line; `--json` prints a document in the same form
-/// as scripts/ceph-reference/monbench.py, so both systems land in one table.
+/// as scripts/ceph-reference/monbench.py, so both systems land in one table, plus what only
+/// Loligo has: `latency_histogram_ns`, every set's latency as HdrHistogram's compressed base64.
 struct MonBenchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "mon-bench", abstract: "Measure committed config-key sets per second.",
@@ -150,7 +151,7 @@ struct MonBenchCommand: ParsableCommand {
       "max_ms": ms(summary.maxUs), "per_client_ops": workers.map(\.ops),
       "error_samples": Array(workers.flatMap(\.errorSamples).prefix(5)), "fatal": fatal,
       "verify": ["sampled": verified + mismatched, "ok": verified, "mismatched": mismatched],
-      "ok": ok, "run_id": runID,
+      "ok": ok, "run_id": runID, "latency_histogram_ns": merged.encoded,
     ]
     let line = String(
       format:

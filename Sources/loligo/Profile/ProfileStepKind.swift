@@ -2,9 +2,9 @@ import Foundation
 
 /// What a profile step runs, and which of its result's numbers the summary repeats.
 enum ProfileStepKind: String, Codable {
-  /// `loligo bench` (schema `loligo.rados-bench/1`).
+  /// `loligo bench` (schema `loligo.rados-bench/2`; 1 reads the same).
   case radosBench = "rados-bench"
-  /// `perf-msgr-client` (schema `loligo.perf-msgr/1`).
+  /// `perf-msgr-client` (schema `loligo.perf-msgr/2`; 1 reads the same).
   case perfMsgr = "perf-msgr"
   /// A recovery profile's prefill, load with one OSD out and in, and read-back (schema
   /// `loligo.recovery/1`).

@@ -49,6 +49,9 @@ struct RecoveryResult: Encodable {
     var p50Us: Double = 0
     var p99Us: Double = 0
     var maxUs: Double = 0
+    /// The phase's write latencies in nanoseconds, HdrHistogram's compressed base64 form (a
+    /// key Ceph's side of the comparison does not write, hence optional).
+    var latencyHistogram: String?
     /// What the PGs' counters say was recovered while in the phase (`RecoveredCounter`).
     var bytesRecovered = 0
     var objectsRecovered = 0
@@ -62,6 +65,7 @@ struct RecoveryResult: Encodable {
       case p50Us = "p50_us"
       case p99Us = "p99_us"
       case maxUs = "max_us"
+      case latencyHistogram = "latency_histogram_ns"
       case bytesRecovered = "bytes_recovered"
       case objectsRecovered = "objects_recovered"
       case maxDegradedObjects = "max_degraded_objects"

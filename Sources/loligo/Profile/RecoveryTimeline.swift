@@ -106,6 +106,7 @@ struct RecoveryTimeline {
     figures.p50Us = latency.p50Us
     figures.p99Us = latency.p99Us
     figures.maxUs = latency.maxUs
+    figures.latencyHistogram = sum.latency.encoded
     figures.bytesRecovered = sum.bytesRecovered
     figures.objectsRecovered = sum.objectsRecovered
     figures.maxDegradedObjects = sum.maxDegraded
