@@ -103,6 +103,12 @@ public final class Connection: @unchecked Sendable, CustomStringConvertible {
     }
   }
 
+  // A session dropped before it was ready or failed (a race of a restart with an accept):
+  // NIO traps on a promise left unfulfilled, so its waiters hear that it closed instead.
+  deinit {
+    if !readyResolved { readyPromise.fail(MessengerError.closed("connection released")) }
+  }
+
   // MARK: public surface
 
   /// The event loop that owns this session now.
